@@ -2,7 +2,7 @@
 //! `resourceType` / `resource` pair its history events report.
 
 /// How a service integration waits (the suffix of its ARN).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Pattern {
     /// No suffix: the call's response is the result.
     RequestResponse,
@@ -27,7 +27,7 @@ impl Pattern {
 }
 
 /// A parsed Task `Resource`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Resource {
     /// A Lambda function ARN used directly (legacy form): the result is the function's payload
     /// and history uses `LambdaFunction*` events.

@@ -1,0 +1,34 @@
+//! What an execution is, independent of its progress: ids, names, input and
+//! start time. Stored once per execution; every run of it reads it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The immutable facts of one execution (the `$$.Execution` and
+/// `$$.StateMachine` parts of the context object).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionInfo {
+    /// `arn:aws:states:<region>:<account>:execution:<machine>:<name>`.
+    pub execution_arn: String,
+    /// The execution name.
+    pub name: String,
+    /// The state machine's ARN.
+    pub state_machine_arn: String,
+    /// The state machine's name.
+    pub state_machine_name: String,
+    /// The role the execution runs as.
+    pub role_arn: String,
+    /// The execution input.
+    pub input: Value,
+    /// When the execution started, in milliseconds since the Unix epoch.
+    pub start_time_ms: i64,
+    /// How many times the execution was redriven.
+    pub redrive_count: u32,
+}
+
+impl ExecutionInfo {
+    /// The region part of the execution ARN (`TaskScheduled.region`).
+    pub fn region(&self) -> &str {
+        self.execution_arn.split(':').nth(3).unwrap_or("")
+    }
+}
