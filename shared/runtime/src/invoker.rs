@@ -1,0 +1,43 @@
+//! The task invoker port: runs one Task attempt and reports its outcome.
+
+use std::future::Future;
+
+use asl::Failure;
+use engine::{ExecutionInfo, TaskOutcome, TaskRequest};
+
+/// Runs task attempts (Lambda functions, service integrations, mocks).
+pub trait TaskInvoker: Send + Sync + 'static {
+    /// Runs one attempt of `request` for `execution`. Failures of the task
+    /// itself are a `TaskOutcome::Failed`, never an `Err`.
+    fn invoke(
+        &self,
+        execution: &ExecutionInfo,
+        request: &TaskRequest,
+    ) -> impl Future<Output = TaskOutcome> + Send;
+}
+
+/// The invoker of last resort: every task fails with a terminal
+/// `States.Runtime` error that names the state and resource, so a missing
+/// mock or endpoint is never mistaken for a task failure a Catch could handle.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoInvoker;
+
+/// The failure [`NoInvoker`] reports.
+pub fn no_invoker_failure(request: &TaskRequest) -> Failure {
+    Failure::runtime(format!(
+        "No invoker for the Task state '{}' (resource '{}'): give a mock for it (--mocks FILE --test-case NAME) or a task endpoint.",
+        request.state_name,
+        request.resource.arn()
+    ))
+}
+
+impl TaskInvoker for NoInvoker {
+    fn invoke(
+        &self,
+        _execution: &ExecutionInfo,
+        request: &TaskRequest,
+    ) -> impl Future<Output = TaskOutcome> + Send {
+        let outcome = TaskOutcome::Failed(no_invoker_failure(request));
+        async move { outcome }
+    }
+}

@@ -1,0 +1,323 @@
+//! The local runtime: drives executions in one process, in the order
+//! DESIGN.md §3 gives for every event — load, step, commit, then effects.
+//! Deliveries wait in a FIFO queue; timers in a queue ordered by due time
+//! (in real time, or instantly with a virtual clock); task attempts run as
+//! tasks of the async runtime unless their answer is ready at once (mocks).
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use asl::{Definition, Entropy};
+use engine::{ChildOutcome, ChildSpec, Ctx, Effect, Event, ExecutionInfo, HistoryEvent, RunId, Transition};
+use tokio::sync::mpsc;
+
+use crate::clock::Clock;
+use crate::invoker::TaskInvoker;
+use crate::store::{CommitOutcome, ExecutionRecord, StateStore, StoreError};
+
+/// Errors of the local runtime.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuntimeError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Nothing is left to do but the execution has not ended (a task waits
+    /// for a callback that cannot come in this process).
+    #[error("execution {0} cannot make progress: it waits for something no local component will send")]
+    Stuck(String),
+}
+
+/// Sees every committed transition (progress displays, tests).
+pub trait Observer: Send {
+    /// Called after each commit with the transition's events and their merged `(id, previousEventId)`.
+    fn on_commit(&mut self, record: &ExecutionRecord, events: &[HistoryEvent], ids: &[(u64, u64)]);
+}
+
+#[derive(Debug)]
+enum Kind {
+    Start,
+    StartChild(Box<ChildSpec>),
+    Event(RunId, Event),
+}
+
+#[derive(Debug)]
+struct Delivery {
+    execution: Arc<str>,
+    kind: Kind,
+}
+
+/// Runs executions in process on a [`StateStore`] with a [`TaskInvoker`].
+pub struct LocalRuntime<S, I> {
+    store: Arc<S>,
+    invoker: Arc<I>,
+    clock: Clock,
+    entropy: Box<dyn Entropy + Send>,
+    queue: VecDeque<Delivery>,
+    timers: BTreeMap<(i64, u64), Delivery>,
+    timer_seq: u64,
+    tx: mpsc::UnboundedSender<Delivery>,
+    rx: mpsc::UnboundedReceiver<Delivery>,
+    in_flight: usize,
+    records: HashMap<Arc<str>, Arc<ExecutionRecord>>,
+    closed: HashSet<Arc<str>>,
+    observer: Option<Box<dyn Observer>>,
+    transitions: u64,
+}
+
+impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
+    /// A runtime over `store` and `invoker`.
+    pub fn new(store: Arc<S>, invoker: Arc<I>, clock: Clock, entropy: Box<dyn Entropy + Send>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        LocalRuntime {
+            store,
+            invoker,
+            clock,
+            entropy,
+            queue: VecDeque::new(),
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            tx,
+            rx,
+            in_flight: 0,
+            records: HashMap::new(),
+            closed: HashSet::new(),
+            observer: None,
+            transitions: 0,
+        }
+    }
+
+    /// Sets the observer of commits.
+    pub fn set_observer(&mut self, observer: Box<dyn Observer>) {
+        self.observer = Some(observer);
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Transitions committed so far.
+    pub fn transitions(&self) -> u64 {
+        self.transitions
+    }
+
+    /// Records a new execution and queues its start.
+    pub async fn start(
+        &mut self,
+        info: ExecutionInfo,
+        definition: Arc<Definition>,
+        definition_text: String,
+    ) -> Result<(), RuntimeError> {
+        let arn: Arc<str> = Arc::from(info.execution_arn.as_str());
+        self.store.create_execution(info, definition, definition_text).await?;
+        self.queue.push_back(Delivery { execution: arn, kind: Kind::Start });
+        Ok(())
+    }
+
+    /// Queues a StopExecution for `arn`.
+    pub fn stop(&mut self, arn: &str, error: Option<String>, cause: Option<String>) {
+        self.queue.push_back(Delivery {
+            execution: Arc::from(arn),
+            kind: Kind::Event(RunId::root(), Event::Stop { error, cause }),
+        });
+    }
+
+    /// Runs until execution `arn` has ended and nothing it queued is left
+    /// (timers of states it left are not waited for). Returns its record.
+    pub async fn run_until_closed(&mut self, arn: &str) -> Result<ExecutionRecord, RuntimeError> {
+        loop {
+            while let Some(d) = self.queue.pop_front() {
+                self.process(d).await?;
+            }
+            if self.closed.contains(arn) {
+                return Ok(self.store.execution(arn).await?);
+            }
+            if !self.wait_for_work().await {
+                return Err(RuntimeError::Stuck(arn.to_string()));
+            }
+        }
+    }
+
+    /// Waits for the next task result or timer; false when there is none.
+    async fn wait_for_work(&mut self) -> bool {
+        let next_timer = self.timers.keys().next().copied();
+        if self.in_flight > 0 {
+            match (next_timer, self.clock.is_virtual()) {
+                (Some((due, _)), false) => {
+                    let wait = (due - self.clock.now_ms()).max(0) as u64;
+                    tokio::select! {
+                        Some(d) = self.rx.recv() => self.received(d),
+                        _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => self.fire_next_timer(),
+                    }
+                }
+                _ => {
+                    if let Some(d) = self.rx.recv().await {
+                        self.received(d);
+                    }
+                }
+            }
+            return true;
+        }
+        let Some((due, _)) = next_timer else { return false };
+        if !self.clock.is_virtual() {
+            let wait = due - self.clock.now_ms();
+            if wait > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
+            }
+            // Never early: sleep granularity can wake us a hair before the due millisecond.
+            while self.clock.now_ms() < due {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        }
+        self.fire_next_timer();
+        true
+    }
+
+    fn received(&mut self, d: Delivery) {
+        self.in_flight -= 1;
+        self.queue.push_back(d);
+    }
+
+    fn fire_next_timer(&mut self) {
+        if let Some(((due, _), d)) = self.timers.pop_first() {
+            self.clock.advance_to(due);
+            self.queue.push_back(d);
+        }
+    }
+
+    async fn record(&mut self, arn: &Arc<str>) -> Result<Arc<ExecutionRecord>, RuntimeError> {
+        if let Some(r) = self.records.get(arn) {
+            return Ok(r.clone());
+        }
+        let record = Arc::new(self.store.execution(arn).await?);
+        self.records.insert(arn.clone(), record.clone());
+        Ok(record)
+    }
+
+    async fn process(&mut self, d: Delivery) -> Result<(), RuntimeError> {
+        let arn = d.execution;
+        let record = self.record(&arn).await?;
+        let (def, info) = (&record.definition, &record.info);
+        let now_ms = self.clock.now_ms();
+        let transition: Transition = match d.kind {
+            Kind::Start => {
+                if self.store.load_run(&arn, &RunId::root()).await?.is_some() {
+                    return Ok(());
+                }
+                engine::start_execution(def, info, &mut Ctx { now_ms, entropy: &mut *self.entropy })
+            }
+            Kind::StartChild(spec) => {
+                if self.store.load_run(&arn, &spec.id).await?.is_some() {
+                    return Ok(());
+                }
+                engine::start_child(def, info, *spec, &mut Ctx { now_ms, entropy: &mut *self.entropy })
+            }
+            Kind::Event(run_id, event) => {
+                let Some(run) = self.store.load_run(&arn, &run_id).await? else {
+                    return Ok(());
+                };
+                match engine::step(def, info, run, event, &mut Ctx { now_ms, entropy: &mut *self.entropy }) {
+                    Ok(t) => t,
+                    Err(_) => return Ok(()),
+                }
+            }
+        };
+        let ids = match self.store.commit(&arn, &transition).await? {
+            CommitOutcome::Committed(ids) => ids,
+            CommitOutcome::AlreadyCommitted => return Ok(()),
+        };
+        self.transitions += 1;
+        if let Some(observer) = self.observer.as_mut() {
+            observer.on_commit(&record, &transition.history, &ids);
+        }
+        let run_id = transition.run.id;
+        for effect in transition.effects {
+            self.perform(&arn, &run_id, effect, &record).await?;
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, arn: &Arc<str>, run: RunId, event: Event) {
+        self.queue.push_back(Delivery { execution: arn.clone(), kind: Kind::Event(run, event) });
+    }
+
+    async fn perform(
+        &mut self,
+        arn: &Arc<str>,
+        run: &RunId,
+        effect: Effect,
+        record: &Arc<ExecutionRecord>,
+    ) -> Result<(), RuntimeError> {
+        match effect {
+            Effect::Continue { version } => self.event(arn, run.clone(), Event::Advance { version }),
+            Effect::InvokeTask(request) => {
+                let invoker = self.invoker.clone();
+                let record = record.clone();
+                let task_id = request.task_id;
+                let attempt = async move { invoker.invoke(&record.info, &request).await };
+                let mut attempt = Box::pin(attempt);
+                // Mocks answer at once: keep their results in queue order (deterministic runs).
+                match attempt.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                    Poll::Ready(outcome) => self.event(arn, run.clone(), Event::TaskResult { task_id, outcome }),
+                    Poll::Pending => {
+                        self.in_flight += 1;
+                        let tx = self.tx.clone();
+                        let execution = arn.clone();
+                        let run = run.clone();
+                        tokio::spawn(async move {
+                            let outcome = attempt.await;
+                            let kind = Kind::Event(run, Event::TaskResult { task_id, outcome });
+                            // The receiver lives as long as the runtime; a send after it is gone has nobody to tell.
+                            let _ = tx.send(Delivery { execution, kind });
+                        });
+                    }
+                }
+            }
+            Effect::StartTimer { timer, due_ms } => {
+                self.timer_seq += 1;
+                let d = Delivery { execution: arn.clone(), kind: Kind::Event(run.clone(), Event::TimerFired { timer }) };
+                self.timers.insert((due_ms, self.timer_seq), d);
+            }
+            Effect::StartChildren(specs) => {
+                for spec in specs {
+                    self.queue.push_back(Delivery { execution: arn.clone(), kind: Kind::StartChild(Box::new(spec)) });
+                }
+            }
+            Effect::AbortChildren { generation, total } => {
+                for index in 0..total {
+                    self.event(arn, run.child(generation, index), Event::Abort);
+                }
+            }
+            Effect::CollectChildren { generation, total } => {
+                let results = self.store.child_outcomes(arn, run, generation, total).await?;
+                self.event(arn, run.clone(), Event::ChildrenCollected { generation, results });
+            }
+            Effect::ReportToParent(report) => {
+                if self.store.put_child_outcome(arn, run, &report).await? {
+                    let failure = match &report.outcome {
+                        ChildOutcome::Failed(f) => Some(f.clone()),
+                        ChildOutcome::Succeeded(_) => None,
+                    };
+                    let event = Event::ChildFinished {
+                        generation: report.generation,
+                        index: report.index,
+                        failure,
+                        last_event_id: report.last_event_id,
+                    };
+                    self.event(arn, report.parent.clone(), event);
+                }
+            }
+            Effect::Close { .. } => {
+                self.closed.insert(arn.clone());
+            }
+        }
+        Ok(())
+    }
+}

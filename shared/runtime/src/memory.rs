@@ -1,0 +1,176 @@
+//! The in-memory store: the embedded default of the local runner.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use asl::Definition;
+use engine::{ChildOutcome, ChildReport, ExecutionInfo, Prev, Run, RunId, Transition};
+
+use crate::store::{CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StoreError};
+
+/// Keeps everything in process memory, behind one lock.
+#[derive(Default)]
+pub struct MemoryStateStore {
+    inner: Mutex<HashMap<String, Execution>>,
+}
+
+struct Execution {
+    record: ExecutionRecord,
+    runs: HashMap<RunId, Run>,
+    history: Vec<RecordedEvent>,
+    /// Per run: its local event id → merged id.
+    ids: HashMap<RunId, HashMap<u64, u64>>,
+    children: HashMap<RunId, ChildOutcome>,
+}
+
+impl MemoryStateStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Execution>> {
+        // A poisoned lock only means another thread panicked mid-update of a
+        // test; the data itself is still consistent per operation.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// ARNs of all executions, in no particular order.
+    pub fn execution_arns(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+}
+
+fn missing(arn: &str) -> StoreError {
+    StoreError::ExecutionDoesNotExist(arn.to_string())
+}
+
+impl Execution {
+    fn resolve(&self, run: &RunId, prev: Prev) -> u64 {
+        let lookup = |r: &RunId, id: u64| self.ids.get(r).and_then(|m| m.get(&id)).copied().unwrap_or(0);
+        match prev {
+            Prev::None => 0,
+            Prev::Local(id) => lookup(run, id),
+            Prev::Parent(id) => run.parent().map(|p| lookup(&p, id)).unwrap_or(0),
+            Prev::Child { generation, index, id } => lookup(&run.child(generation, index), id),
+        }
+    }
+}
+
+impl StateStore for MemoryStateStore {
+    fn create_execution(
+        &self,
+        info: ExecutionInfo,
+        definition: Arc<Definition>,
+        definition_text: String,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let result = {
+            let mut all = self.lock();
+            if all.contains_key(&info.execution_arn) {
+                Err(StoreError::ExecutionAlreadyExists(info.execution_arn.clone()))
+            } else {
+                let arn = info.execution_arn.clone();
+                let record = ExecutionRecord { info, definition, definition_text, summary: ExecutionSummary::running() };
+                all.insert(
+                    arn,
+                    Execution {
+                        record,
+                        runs: HashMap::new(),
+                        history: Vec::new(),
+                        ids: HashMap::new(),
+                        children: HashMap::new(),
+                    },
+                );
+                Ok(())
+            }
+        };
+        async move { result }
+    }
+
+    fn execution(&self, arn: &str) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send {
+        let result = self.lock().get(arn).map(|e| e.record.clone()).ok_or_else(|| missing(arn));
+        async move { result }
+    }
+
+    fn load_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
+        let result = self.lock().get(arn).map(|e| e.runs.get(run).cloned()).ok_or_else(|| missing(arn));
+        async move { result }
+    }
+
+    fn commit(
+        &self,
+        arn: &str,
+        transition: &Transition,
+    ) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send {
+        let result = (|| {
+            let mut all = self.lock();
+            let exec = all.get_mut(arn).ok_or_else(|| missing(arn))?;
+            let run = &transition.run;
+            let stored = exec.runs.get(&run.id).map(|r| r.version).unwrap_or(0);
+            if stored + 1 != run.version {
+                return Ok(CommitOutcome::AlreadyCommitted);
+            }
+            let mut assigned = Vec::with_capacity(transition.history.len());
+            for event in &transition.history {
+                let id = exec.history.len() as u64 + 1;
+                let previous = exec.resolve(&run.id, event.previous);
+                exec.ids.entry(run.id.clone()).or_default().insert(event.id, id);
+                exec.history.push(RecordedEvent { id, previous_event_id: previous, event: event.clone() });
+                assigned.push((id, previous));
+            }
+            if run.id.is_root() && run.status != engine::RunStatus::Running {
+                exec.record.summary = ExecutionSummary::from_final(run, transition.history.last());
+            }
+            exec.runs.insert(run.id.clone(), run.clone());
+            Ok(CommitOutcome::Committed(assigned))
+        })();
+        async move { result }
+    }
+
+    fn put_child_outcome(
+        &self,
+        arn: &str,
+        child: &RunId,
+        report: &ChildReport,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let result = (|| {
+            let mut all = self.lock();
+            let exec = all.get_mut(arn).ok_or_else(|| missing(arn))?;
+            if exec.children.contains_key(child) {
+                return Ok(false);
+            }
+            exec.children.insert(child.clone(), report.outcome.clone());
+            Ok(true)
+        })();
+        async move { result }
+    }
+
+    fn child_outcomes(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        total: u32,
+    ) -> impl Future<Output = Result<Vec<ChildOutcome>, StoreError>> + Send {
+        let result = (|| {
+            let all = self.lock();
+            let exec = all.get(arn).ok_or_else(|| missing(arn))?;
+            (0..total)
+                .map(|i| {
+                    let id = parent.child(generation, i);
+                    exec.children
+                        .get(&id)
+                        .cloned()
+                        .ok_or_else(|| StoreError::Backend(format!("no outcome recorded for child run {id}")))
+                })
+                .collect()
+        })();
+        async move { result }
+    }
+
+    fn history(&self, arn: &str) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send {
+        let result = self.lock().get(arn).map(|e| e.history.clone()).ok_or_else(|| missing(arn));
+        async move { result }
+    }
+}

@@ -1,0 +1,152 @@
+//! The store port: executions, run snapshots, the history log and child
+//! outcomes. Every transition is committed once: a commit names the version
+//! it advances from, and a second commit of the same step is refused.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use asl::Definition;
+use engine::{ChildOutcome, ChildReport, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus, Transition};
+use serde_json::Value;
+
+/// Errors of a store adapter (I/O, throttling, corrupt items). A lost race
+/// is not an error: see [`CommitOutcome`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The execution is not in the store.
+    #[error("execution does not exist: {0}")]
+    ExecutionDoesNotExist(String),
+    /// The execution already exists.
+    #[error("execution already exists: {0}")]
+    ExecutionAlreadyExists(String),
+    /// The backend failed.
+    #[error("store backend failed: {0}")]
+    Backend(String),
+}
+
+/// What a commit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// The step is recorded; these are its events' merged ids and previous ids, in order.
+    Committed(Vec<(u64, u64)>),
+    /// Somebody else already committed this step (or a later one): drop the event.
+    AlreadyCommitted,
+}
+
+/// One event of the merged history of an execution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    /// The merged, dense id (1-based).
+    pub id: u64,
+    /// The merged id of its causal predecessor (0 for none).
+    pub previous_event_id: u64,
+    /// The event.
+    pub event: HistoryEvent,
+}
+
+/// How an execution stands, as DescribeExecution reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionSummary {
+    /// RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
+    pub status: RunStatus,
+    /// When it ended (ms since epoch).
+    pub stop_time_ms: Option<i64>,
+    /// The output (JSON text), when it succeeded.
+    pub output: Option<String>,
+    /// The error, when it failed, timed out or was stopped with one.
+    pub error: Option<String>,
+    /// The cause, likewise.
+    pub cause: Option<String>,
+}
+
+/// An execution as stored: its facts, its definition and its summary.
+#[derive(Debug, Clone)]
+pub struct ExecutionRecord {
+    /// The facts (ARNs, name, input, start time).
+    pub info: ExecutionInfo,
+    /// The definition the execution runs (fixed at start).
+    pub definition: Arc<Definition>,
+    /// The definition's text, for DescribeStateMachineForExecution.
+    pub definition_text: String,
+    /// Where it stands.
+    pub summary: ExecutionSummary,
+}
+
+impl ExecutionSummary {
+    /// The summary of a new execution.
+    pub fn running() -> Self {
+        ExecutionSummary { status: RunStatus::Running, stop_time_ms: None, output: None, error: None, cause: None }
+    }
+
+    /// The summary after the root run's final transition.
+    pub fn from_final(run: &Run, last: Option<&HistoryEvent>) -> Self {
+        use engine::EventDetails as D;
+        let mut summary = ExecutionSummary::running();
+        summary.status = run.status;
+        summary.stop_time_ms = last.map(|e| e.timestamp_ms);
+        match last.map(|e| &e.details) {
+            Some(D::ExecutionSucceeded { output }) => summary.output = Some(output.clone()),
+            Some(D::ExecutionFailed { error, cause }) | Some(D::ExecutionTimedOut { error, cause }) => {
+                summary.error = Some(error.clone());
+                summary.cause = Some(cause.clone());
+            }
+            Some(D::ExecutionAborted { error, cause }) => {
+                summary.error = error.clone();
+                summary.cause = cause.clone();
+            }
+            _ => {}
+        }
+        summary
+    }
+}
+
+/// Persistence of executions. Implementations: [`crate::MemoryStateStore`]
+/// here; DynamoDB in the AWS adapters.
+pub trait StateStore: Send + Sync + 'static {
+    /// Records a new execution; `ExecutionAlreadyExists` if its ARN is taken.
+    fn create_execution(
+        &self,
+        info: ExecutionInfo,
+        definition: Arc<Definition>,
+        definition_text: String,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The execution's record.
+    fn execution(&self, arn: &str) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send;
+
+    /// The newest snapshot of a run, `None` before its first commit.
+    fn load_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send;
+
+    /// Commits a transition (its run snapshot at `transition.run.version` and
+    /// its history events) if the stored run is still at the version before it.
+    fn commit(
+        &self,
+        arn: &str,
+        transition: &Transition,
+    ) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send;
+
+    /// Stores a child's outcome once; true the first time.
+    fn put_child_outcome(
+        &self,
+        arn: &str,
+        child: &RunId,
+        report: &ChildReport,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The outcomes of children `0..total` of `parent` at `generation`, in index order.
+    fn child_outcomes(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        total: u32,
+    ) -> impl Future<Output = Result<Vec<ChildOutcome>, StoreError>> + Send;
+
+    /// The merged history, oldest first.
+    fn history(&self, arn: &str) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
+}
+
+/// Parses an execution input given as text, for callers that hold text.
+pub fn parse_input(text: &str) -> Result<Value, serde_json::Error> {
+    serde_json::from_str(text)
+}
