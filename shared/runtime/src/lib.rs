@@ -20,3 +20,32 @@ pub use local::{LocalRuntime, Observer, RuntimeError};
 pub use memory::MemoryStateStore;
 pub use mock::{MockConfig, MockInvoker};
 pub use store::{CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StoreError};
+
+/// The account id of executions run locally (as Step Functions Local uses).
+pub const LOCAL_ACCOUNT: &str = "123456789012";
+/// The region of executions run locally.
+pub const LOCAL_REGION: &str = "us-east-1";
+
+/// The ARN of a state machine named `name` in the local account.
+pub fn local_state_machine_arn(name: &str) -> String {
+    format!("arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:stateMachine:{name}")
+}
+
+/// The facts of a local execution `execution` of state machine `machine`.
+pub fn local_execution_info(
+    machine: &str,
+    execution: &str,
+    input: serde_json::Value,
+    start_time_ms: i64,
+) -> engine::ExecutionInfo {
+    engine::ExecutionInfo {
+        execution_arn: format!("arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:execution:{machine}:{execution}"),
+        name: execution.to_string(),
+        state_machine_arn: local_state_machine_arn(machine),
+        state_machine_name: machine.to_string(),
+        role_arn: format!("arn:aws:iam::{LOCAL_ACCOUNT}:role/switchyard-local"),
+        input,
+        start_time_ms,
+        redrive_count: 0,
+    }
+}

@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn iso_timestamps_look_like_the_aws_cli() {
         assert_eq!(iso(0), "1970-01-01T00:00:00.000000+00:00");
-        assert_eq!(iso(1_795_304_351_123), "2026-11-22T00:19:11.123000+00:00");
+        assert_eq!(iso(1_795_304_351_123), "2026-11-21T23:39:11.123000+00:00");
         assert_eq!(timestamp(1500, Timestamps::EpochSeconds), serde_json::json!(1.5));
     }
 }
