@@ -7,12 +7,17 @@ use asl::Definition;
 
 /// Reads and validates a definition file; the error lists every problem with its pointer.
 pub fn load_definition(path: &Path) -> anyhow::Result<(Definition, String)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     match asl::parse_definition_str(&text) {
         Ok(def) => Ok((def, text)),
         Err(errors) => {
             let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-            bail!("{} is not a valid state machine definition:\n{}", path.display(), lines.join("\n"))
+            bail!(
+                "{} is not a valid state machine definition:\n{}",
+                path.display(),
+                lines.join("\n")
+            )
         }
     }
 }
@@ -20,7 +25,10 @@ pub fn load_definition(path: &Path) -> anyhow::Result<(Definition, String)> {
 /// `--input`: JSON text, or `@FILE` to read it from a file.
 pub fn parse_input(arg: &str) -> anyhow::Result<serde_json::Value> {
     let (text, source) = match arg.strip_prefix('@') {
-        Some(file) => (std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?, file.to_string()),
+        Some(file) => (
+            std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?,
+            file.to_string(),
+        ),
         None => (arg.to_string(), "--input".to_string()),
     };
     serde_json::from_str(&text).with_context(|| format!("{source} is not valid JSON"))
@@ -28,8 +36,14 @@ pub fn parse_input(arg: &str) -> anyhow::Result<serde_json::Value> {
 
 /// The state machine name for a definition file: its name without `.asl.json` / `.json`.
 pub fn machine_name(path: &Path) -> String {
-    let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("state-machine");
-    let stem = file.strip_suffix(".asl.json").or_else(|| file.strip_suffix(".json")).unwrap_or(file);
+    let file = path
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap_or("state-machine");
+    let stem = file
+        .strip_suffix(".asl.json")
+        .or_else(|| file.strip_suffix(".json"))
+        .unwrap_or(file);
     stem.to_string()
 }
 
@@ -39,14 +53,20 @@ mod tests {
 
     #[test]
     fn machine_names_drop_the_extension() {
-        assert_eq!(machine_name(Path::new("examples/order-saga.asl.json")), "order-saga");
+        assert_eq!(
+            machine_name(Path::new("examples/order-saga.asl.json")),
+            "order-saga"
+        );
         assert_eq!(machine_name(Path::new("flow.json")), "flow");
         assert_eq!(machine_name(Path::new("flow")), "flow");
     }
 
     #[test]
     fn inputs_are_json_text_or_files() {
-        assert_eq!(parse_input(r#"{"a":1}"#).unwrap(), serde_json::json!({"a": 1}));
+        assert_eq!(
+            parse_input(r#"{"a":1}"#).unwrap(),
+            serde_json::json!({"a": 1})
+        );
         let err = parse_input("{nope").unwrap_err();
         assert!(format!("{err:#}").starts_with("--input is not valid JSON"));
         assert!(parse_input("@/nonexistent/file.json").is_err());

@@ -9,7 +9,8 @@ use clap::Args;
 use engine::RunStatus;
 use runtime::render::{self, Timestamps};
 use runtime::{
-    Clock, LocalRuntime, MemoryStateStore, MockConfig, MockInvoker, NoInvoker, OsEntropy, StateStore, TaskInvoker,
+    Clock, LocalRuntime, MemoryStateStore, MockConfig, MockInvoker, NoInvoker, OsEntropy,
+    StateStore, TaskInvoker,
 };
 
 use crate::input::{load_definition, machine_name, parse_input};
@@ -50,17 +51,37 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let (definition, definition_text) = load_definition(&args.definition)?;
     let input = parse_input(&args.input)?;
-    let machine = args.name.clone().unwrap_or_else(|| machine_name(&args.definition));
-    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let machine = args
+        .name
+        .clone()
+        .unwrap_or_else(|| machine_name(&args.definition));
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     match (&args.mocks, &args.test_case) {
         (Some(file), Some(case)) => {
-            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-            let config =
-                MockConfig::parse_str(&text).map_err(|e| anyhow::anyhow!("{} is not a valid mock file: {e}", file.display()))?;
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let config = MockConfig::parse_str(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a valid mock file: {e}", file.display()))?;
             let invoker = MockInvoker::new(&config, &machine, case).map_err(anyhow::Error::msg)?;
-            tokio.block_on(execute(&args, definition, definition_text, input, &machine, invoker))
+            tokio.block_on(execute(
+                &args,
+                definition,
+                definition_text,
+                input,
+                &machine,
+                invoker,
+            ))
         }
-        _ => tokio.block_on(execute(&args, definition, definition_text, input, &machine, NoInvoker)),
+        _ => tokio.block_on(execute(
+            &args,
+            definition,
+            definition_text,
+            input,
+            &machine,
+            NoInvoker,
+        )),
     }
 }
 
@@ -72,11 +93,23 @@ async fn execute<I: TaskInvoker>(
     machine: &str,
     invoker: I,
 ) -> anyhow::Result<ExitCode> {
-    let clock = if args.virtual_time { Clock::virtual_at(Clock::Real.now_ms()) } else { Clock::Real };
+    let clock = if args.virtual_time {
+        Clock::virtual_at(Clock::Real.now_ms())
+    } else {
+        Clock::Real
+    };
     let store = Arc::new(MemoryStateStore::new());
-    let mut rt = LocalRuntime::new(store.clone(), Arc::new(invoker), clock.clone(), Box::new(OsEntropy::new()));
+    let mut rt = LocalRuntime::new(
+        store.clone(),
+        Arc::new(invoker),
+        clock.clone(),
+        Box::new(OsEntropy::new()),
+    );
     let progress = (!args.quiet).then(Progress::new);
-    let name = args.execution_name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let name = args
+        .execution_name
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let info = runtime::local_execution_info(machine, &name, input, clock.now_ms());
     let arn = info.execution_arn.clone();
     rt.start(info, Arc::new(definition), text).await?;
@@ -88,8 +121,18 @@ async fn execute<I: TaskInvoker>(
     let record = record?;
     if args.history {
         let events = store.history(&arn).await?;
-        println!("{}", serde_json::to_string_pretty(&render::history(&events, true, Timestamps::Iso))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&render::history(&events, true, Timestamps::Iso))?
+        );
     }
-    println!("{}", serde_json::to_string_pretty(&render::describe_execution(&record, Timestamps::Iso))?);
-    Ok(if record.summary.status == RunStatus::Succeeded { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&render::describe_execution(&record, Timestamps::Iso))?
+    );
+    Ok(if record.summary.status == RunStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
