@@ -296,8 +296,12 @@ impl EventDetails {
     pub fn type_name(&self) -> String {
         use EventDetails::*;
         let fixed = match self {
-            StateEntered { state, .. } => return format!("{}StateEntered", state.state_type.as_str()),
-            StateExited { state, .. } => return format!("{}StateExited", state.state_type.as_str()),
+            StateEntered { state, .. } => {
+                return format!("{}StateEntered", state.state_type.as_str());
+            }
+            StateExited { state, .. } => {
+                return format!("{}StateExited", state.state_type.as_str());
+            }
             StateAborted { state } => return format!("{}StateAborted", state.state_type.as_str()),
             ExecutionStarted { .. } => "ExecutionStarted",
             ExecutionSucceeded { .. } => "ExecutionSucceeded",
@@ -352,7 +356,10 @@ impl EventDetails {
             }
         };
         let task = |m: &mut Map<String, Value>, t: &TaskRef| {
-            m.insert("resourceType".into(), Value::String(t.resource_type.clone()));
+            m.insert(
+                "resourceType".into(),
+                Value::String(t.resource_type.clone()),
+            );
             m.insert("resource".into(), Value::String(t.resource.clone()));
         };
         let error_cause = |m: &mut Map<String, Value>, error: &str, cause: &str| {
@@ -400,13 +407,25 @@ impl EventDetails {
                 m.insert("length".into(), Value::from(*length));
                 "mapStateStartedEventDetails"
             }
-            MapIterationStarted { name, index } => return Some(("mapIterationStartedEventDetails", iteration(name, *index))),
+            MapIterationStarted { name, index } => {
+                return Some(("mapIterationStartedEventDetails", iteration(name, *index)));
+            }
             MapIterationSucceeded { name, index } => {
                 return Some(("mapIterationSucceededEventDetails", iteration(name, *index)));
             }
-            MapIterationFailed { name, index } => return Some(("mapIterationFailedEventDetails", iteration(name, *index))),
-            MapIterationAborted { name, index } => return Some(("mapIterationAbortedEventDetails", iteration(name, *index))),
-            TaskScheduled { task: t, region, parameters, timeout_in_seconds, heartbeat_in_seconds } => {
+            MapIterationFailed { name, index } => {
+                return Some(("mapIterationFailedEventDetails", iteration(name, *index)));
+            }
+            MapIterationAborted { name, index } => {
+                return Some(("mapIterationAbortedEventDetails", iteration(name, *index)));
+            }
+            TaskScheduled {
+                task: t,
+                region,
+                parameters,
+                timeout_in_seconds,
+                heartbeat_in_seconds,
+            } => {
                 task(&mut m, t);
                 m.insert("region".into(), Value::String(region.clone()));
                 if include_data {
@@ -434,17 +453,29 @@ impl EventDetails {
                 payload(&mut m, "output", output);
                 "taskSucceededEventDetails"
             }
-            TaskFailed { task: t, error, cause } => {
+            TaskFailed {
+                task: t,
+                error,
+                cause,
+            } => {
                 task(&mut m, t);
                 error_cause(&mut m, error, cause);
                 "taskFailedEventDetails"
             }
-            TaskTimedOut { task: t, error, cause } => {
+            TaskTimedOut {
+                task: t,
+                error,
+                cause,
+            } => {
                 task(&mut m, t);
                 error_cause(&mut m, error, cause);
                 "taskTimedOutEventDetails"
             }
-            LambdaFunctionScheduled { resource, input, timeout_in_seconds } => {
+            LambdaFunctionScheduled {
+                resource,
+                input,
+                timeout_in_seconds,
+            } => {
                 m.insert("resource".into(), Value::String(resource.clone()));
                 payload(&mut m, "input", input);
                 if let Some(s) = timeout_in_seconds {
@@ -484,7 +515,13 @@ impl HistoryEvent {
     /// Renders the event as GetExecutionHistory returns it, with ids already
     /// resolved to the merged history. `timestamp` is whatever the caller's
     /// protocol wants (epoch seconds for the API, ISO text for the CLI).
-    pub fn to_aws_json(&self, id: u64, previous_event_id: u64, timestamp: Value, include_data: bool) -> Value {
+    pub fn to_aws_json(
+        &self,
+        id: u64,
+        previous_event_id: u64,
+        timestamp: Value,
+        include_data: bool,
+    ) -> Value {
         let mut m = Map::new();
         m.insert("timestamp".into(), timestamp);
         m.insert("type".into(), Value::String(self.details.type_name()));

@@ -43,7 +43,11 @@ impl RunId {
 
 impl fmt::Display for RunId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_root() { f.write_str("(root)") } else { f.write_str(&self.0) }
+        if self.is_root() {
+            f.write_str("(root)")
+        } else {
+            f.write_str(&self.0)
+        }
     }
 }
 

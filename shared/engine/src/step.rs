@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 
 use asl::definition::{
-    ChoiceState, FailState, MapState, NumberField, ParallelState, PassState, PathField, ResultPath, TaskState,
-    TextField, WaitState,
+    ChoiceState, FailState, MapState, NumberField, ParallelState, PassState, PathField, ResultPath,
+    TaskState, TextField, WaitState,
 };
 use asl::resource::{Pattern, Resource};
 use asl::retry::{Catcher, Retrier};
@@ -65,7 +65,10 @@ pub fn start_execution(def: &Definition, exec: &ExecutionInfo, ctx: &mut Ctx<'_>
         execution_timer: None,
     };
     let mut s = Stepper::new(def, exec, ctx, run);
-    s.emit(EventDetails::ExecutionStarted { input: exec.input.to_string(), role_arn: exec.role_arn.clone() });
+    s.emit(EventDetails::ExecutionStarted {
+        input: exec.input.to_string(),
+        role_arn: exec.role_arn.clone(),
+    });
     // Step Functions records the first StateEntered with previousEventId 0.
     s.run.cursor.prev = Prev::None;
     if let Some(seconds) = def.timeout_seconds {
@@ -79,22 +82,38 @@ pub fn start_execution(def: &Definition, exec: &ExecutionInfo, ctx: &mut Ctx<'_>
 }
 
 /// Starts a child run (a Parallel branch or a Map iteration) from its spec.
-pub fn start_child(def: &Definition, exec: &ExecutionInfo, spec: ChildSpec, ctx: &mut Ctx<'_>) -> Transition {
+pub fn start_child(
+    def: &Definition,
+    exec: &ExecutionInfo,
+    spec: ChildSpec,
+    ctx: &mut Ctx<'_>,
+) -> Transition {
     let block = def.block(spec.block);
     let run = Run {
         id: spec.id,
-        parent: Some(ParentLink { generation: spec.generation, index: spec.index, map_state: spec.map_state }),
+        parent: Some(ParentLink {
+            generation: spec.generation,
+            index: spec.index,
+            map_state: spec.map_state,
+        }),
         block: spec.block,
         version: 0,
         last_event_id: 0,
         status: RunStatus::Running,
-        cursor: Cursor::ready(block.start_at, spec.input, Prev::Parent(spec.started_event_id)),
+        cursor: Cursor::ready(
+            block.start_at,
+            spec.input,
+            Prev::Parent(spec.started_event_id),
+        ),
         execution_timer: None,
     };
     let mut s = Stepper::new(def, exec, ctx, run);
     if let Some(map_state) = spec.map_state {
         let name = def.state(map_state).name.clone();
-        s.emit(EventDetails::MapIterationStarted { name, index: spec.index });
+        s.emit(EventDetails::MapIterationStarted {
+            name,
+            index: spec.index,
+        });
     }
     s.enter();
     s.finish()
@@ -121,17 +140,29 @@ pub fn step(
         }
         Event::TaskResult { task_id, outcome } => {
             match &s.run.cursor.phase {
-                Phase::Task { task_id: expected, .. } if *expected == task_id => {}
-                _ => return Err(Rejected::Stale("result of a task attempt that is not running")),
+                Phase::Task {
+                    task_id: expected, ..
+                } if *expected == task_id => {}
+                _ => {
+                    return Err(Rejected::Stale(
+                        "result of a task attempt that is not running",
+                    ));
+                }
             }
             s.on_task_result(outcome)?;
         }
         Event::TaskHeartbeat { task_id } => s.on_heartbeat(task_id)?,
         Event::TimerFired { timer } => s.on_timer(timer)?,
-        Event::ChildFinished { generation, index, failure, last_event_id } => {
-            s.on_child_finished(generation, index, failure, last_event_id)?
-        }
-        Event::ChildrenCollected { generation, results } => s.on_children_collected(generation, results)?,
+        Event::ChildFinished {
+            generation,
+            index,
+            failure,
+            last_event_id,
+        } => s.on_child_finished(generation, index, failure, last_event_id)?,
+        Event::ChildrenCollected {
+            generation,
+            results,
+        } => s.on_children_collected(generation, results)?,
         Event::Abort => s.abort_child()?,
         Event::Stop { error, cause } => s.stop(error, cause)?,
     }
@@ -151,17 +182,32 @@ struct Stepper<'d, 'c, 'e> {
 
 /// Whether a state type records `<Type>StateAborted`.
 fn has_aborted_event(kind: &StateKind) -> bool {
-    matches!(kind, StateKind::Task(_) | StateKind::Wait(_) | StateKind::Parallel(_) | StateKind::Map(_))
+    matches!(
+        kind,
+        StateKind::Task(_) | StateKind::Wait(_) | StateKind::Parallel(_) | StateKind::Map(_)
+    )
 }
 
 impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     fn new(def: &'d Definition, exec: &'d ExecutionInfo, ctx: &'c mut Ctx<'e>, run: Run) -> Self {
-        Stepper { def, exec, ctx, run, history: Vec::with_capacity(4), effects: Vec::with_capacity(2), ids: 0 }
+        Stepper {
+            def,
+            exec,
+            ctx,
+            run,
+            history: Vec::with_capacity(4),
+            effects: Vec::with_capacity(2),
+            ids: 0,
+        }
     }
 
     fn finish(mut self) -> Transition {
         self.run.version += 1;
-        Transition { run: self.run, history: self.history, effects: self.effects }
+        Transition {
+            run: self.run,
+            history: self.history,
+            effects: self.effects,
+        }
     }
 
     fn now(&self) -> i64 {
@@ -181,14 +227,23 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     /// A task token: 128 random bits, hex.
     fn new_token(&mut self) -> String {
-        format!("{:016x}{:016x}", self.ctx.entropy.next_u64(), self.ctx.entropy.next_u64())
+        format!(
+            "{:016x}{:016x}",
+            self.ctx.entropy.next_u64(),
+            self.ctx.entropy.next_u64()
+        )
     }
 
     fn emit(&mut self, details: EventDetails) -> u64 {
         self.run.last_event_id += 1;
         let id = self.run.last_event_id;
         let previous = std::mem::replace(&mut self.run.cursor.prev, Prev::Local(id));
-        self.history.push(HistoryEvent { id, previous, timestamp_ms: self.ctx.now_ms, details });
+        self.history.push(HistoryEvent {
+            id,
+            previous,
+            timestamp_ms: self.ctx.now_ms,
+            details,
+        });
         id
     }
 
@@ -198,7 +253,10 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn state_ref(&self) -> StateRef {
         let state = self.state();
-        StateRef { state_type: StateType::of(&state.kind), name: state.name.clone() }
+        StateRef {
+            state_type: StateType::of(&state.kind),
+            name: state.name.clone(),
+        }
     }
 
     /// Adds Step Functions' prefix to the cause of a failure raised by the
@@ -218,7 +276,12 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         failure
     }
 
-    fn context(&self, retry: bool, task_token: Option<&str>, map_item: Option<(u32, &Value)>) -> Value {
+    fn context(
+        &self,
+        retry: bool,
+        task_token: Option<&str>,
+        map_item: Option<(u32, &Value)>,
+    ) -> Value {
         let cursor = &self.run.cursor;
         context::build(
             self.exec,
@@ -238,7 +301,10 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     fn enter(&mut self) {
         let state_ref = self.state_ref();
         let input = self.run.cursor.input.to_string();
-        let id = self.emit(EventDetails::StateEntered { state: state_ref, input });
+        let id = self.emit(EventDetails::StateEntered {
+            state: state_ref,
+            input,
+        });
         let cursor = &mut self.run.cursor;
         cursor.entered_event_id = id;
         cursor.entered_time_ms = self.ctx.now_ms;
@@ -270,15 +336,21 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let needs = uses_context(&state.input_path)
             || uses_context(&state.output_path)
             || pass.parameters.as_ref().is_some_and(|t| t.uses_context());
-        let context = if needs { self.context(false, None, None) } else { Value::Null };
+        let context = if needs {
+            self.context(false, None, None)
+        } else {
+            Value::Null
+        };
         let result = match &pass.result {
             Some(literal) => literal.clone(),
             None => {
                 let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?;
                 match &pass.parameters {
-                    Some(t) => {
-                        t.evaluate(&mut Env { input: &effective, context: &context, entropy: &mut *self.ctx.entropy })?
-                    }
+                    Some(t) => t.evaluate(&mut Env {
+                        input: &effective,
+                        context: &context,
+                        entropy: &mut *self.ctx.entropy,
+                    })?,
                     None => effective.into_owned(),
                 }
             }
@@ -290,7 +362,11 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn run_succeed(&mut self, state: &State) -> Result<(), Failure> {
         let needs = uses_context(&state.input_path) || uses_context(&state.output_path);
-        let context = if needs { self.context(false, None, None) } else { Value::Null };
+        let context = if needs {
+            self.context(false, None, None)
+        } else {
+            Value::Null
+        };
         let input = std::mem::take(&mut self.run.cursor.input);
         let effective = select_owned(&state.input_path, input, &context)?;
         let output = select_owned(&state.output_path, effective, &context)?;
@@ -303,20 +379,35 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let needs = [&fail.error, &fail.cause]
             .iter()
             .any(|f| matches!(f, Some(TextField::Expr(e)) if e.uses_context()));
-        let context = if needs { self.context(false, None, None) } else { Value::Null };
+        let context = if needs {
+            self.context(false, None, None)
+        } else {
+            Value::Null
+        };
         let error = self.fail_text(fail.error.as_ref(), "ErrorPath", &context)?;
         let cause = self.fail_text(fail.cause.as_ref(), "CausePath", &context)?;
         self.fail_run(Failure { error, cause });
         Ok(())
     }
 
-    fn fail_text(&mut self, field: Option<&TextField>, name: &str, context: &Value) -> Result<String, Failure> {
+    fn fail_text(
+        &mut self,
+        field: Option<&TextField>,
+        name: &str,
+        context: &Value,
+    ) -> Result<String, Failure> {
         match field {
             None => Ok(String::new()),
             Some(TextField::Literal(s)) => Ok(s.clone()),
             Some(TextField::Expr(e)) => {
-                let value =
-                    e.evaluate(name, &mut Env { input: &self.run.cursor.input, context, entropy: &mut *self.ctx.entropy })?;
+                let value = e.evaluate(
+                    name,
+                    &mut Env {
+                        input: &self.run.cursor.input,
+                        context,
+                        entropy: &mut *self.ctx.entropy,
+                    },
+                )?;
                 match value {
                     Value::String(s) => Ok(s),
                     other => Err(Failure::runtime(format!(
@@ -331,7 +422,11 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let needs = uses_context(&state.input_path)
             || uses_context(&state.output_path)
             || choice.choices.iter().any(|c| c.rule.uses_context());
-        let context = if needs { self.context(false, None, None) } else { Value::Null };
+        let context = if needs {
+            self.context(false, None, None)
+        } else {
+            Value::Null
+        };
         let input = std::mem::take(&mut self.run.cursor.input);
         let effective = select_owned(&state.input_path, input, &context)?;
         let mut next = choice.default;
@@ -353,18 +448,26 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn run_wait(&mut self, state: &State, wait: &WaitState) -> Result<(), Failure> {
         let needs = uses_context(&state.input_path) || uses_context(&state.output_path);
-        let context = if needs { self.context(false, None, None) } else { Value::Null };
+        let context = if needs {
+            self.context(false, None, None)
+        } else {
+            Value::Null
+        };
         let now = self.now();
         let due_ms = {
             let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?;
             match wait {
-                WaitState::Seconds { seconds, .. } => now.saturating_add((*seconds as i64).saturating_mul(1000)),
+                WaitState::Seconds { seconds, .. } => {
+                    now.saturating_add((*seconds as i64).saturating_mul(1000))
+                }
                 WaitState::Timestamp { epoch_millis, .. } => *epoch_millis,
                 WaitState::SecondsPath { path, .. } => {
                     let seconds = wait_seconds(path, &effective, &context)?;
                     now.saturating_add(seconds.saturating_mul(1000))
                 }
-                WaitState::TimestampPath { path, .. } => wait_timestamp(path, &effective, &context)?,
+                WaitState::TimestampPath { path, .. } => {
+                    wait_timestamp(path, &effective, &context)?
+                }
             }
         };
         if due_ms <= now {
@@ -382,7 +485,11 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             return Err(Failure::runtime("internal: not a Wait state"));
         };
         let needs = uses_context(&state.input_path) || uses_context(&state.output_path);
-        let context = if needs { self.context(false, None, None) } else { Value::Null };
+        let context = if needs {
+            self.context(false, None, None)
+        } else {
+            Value::Null
+        };
         let input = std::mem::take(&mut self.run.cursor.input);
         let effective = select_owned(&state.input_path, input, &context)?;
         let output = select_owned(&state.output_path, effective, &context)?;
@@ -392,18 +499,36 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     }
 
     fn run_task(&mut self, state: &State, task: &TaskState) -> Result<(), Failure> {
-        let token = (task.resource.pattern() == Pattern::WaitForTaskToken).then(|| self.new_token());
+        let token =
+            (task.resource.pattern() == Pattern::WaitForTaskToken).then(|| self.new_token());
         let needs = uses_context(&state.input_path)
             || task.parameters.as_ref().is_some_and(|t| t.uses_context())
             || task.credentials.as_ref().is_some_and(|t| t.uses_context());
-        let context = if needs { self.context(true, token.as_deref(), None) } else { Value::Null };
+        let context = if needs {
+            self.context(true, token.as_deref(), None)
+        } else {
+            Value::Null
+        };
         let (input, timeout, heartbeat) = {
             let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?;
-            let timeout = seconds_field(task.timeout_seconds.as_ref(), "TimeoutSecondsPath", &effective, &context)?;
-            let heartbeat =
-                seconds_field(task.heartbeat_seconds.as_ref(), "HeartbeatSecondsPath", &effective, &context)?;
+            let timeout = seconds_field(
+                task.timeout_seconds.as_ref(),
+                "TimeoutSecondsPath",
+                &effective,
+                &context,
+            )?;
+            let heartbeat = seconds_field(
+                task.heartbeat_seconds.as_ref(),
+                "HeartbeatSecondsPath",
+                &effective,
+                &context,
+            )?;
             let input = match &task.parameters {
-                Some(t) => t.evaluate(&mut Env { input: &effective, context: &context, entropy: &mut *self.ctx.entropy })?,
+                Some(t) => t.evaluate(&mut Env {
+                    input: &effective,
+                    context: &context,
+                    entropy: &mut *self.ctx.entropy,
+                })?,
                 None => effective.into_owned(),
             };
             (input, timeout, heartbeat)
@@ -414,9 +539,11 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         }
         let task_id = self.new_id();
         let details = match &task.resource {
-            Resource::LambdaFunction { arn } => {
-                EventDetails::LambdaFunctionScheduled { resource: arn.clone(), input: text, timeout_in_seconds: timeout }
-            }
+            Resource::LambdaFunction { arn } => EventDetails::LambdaFunctionScheduled {
+                resource: arn.clone(),
+                input: text,
+                timeout_in_seconds: timeout,
+            },
             Resource::Integration { .. } => EventDetails::TaskScheduled {
                 task: task_ref(&task.resource),
                 region: self.exec.region().to_string(),
@@ -429,12 +556,18 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let now = self.now();
         let timeout_timer = timeout.map(|_| self.new_id());
         if let (Some(timer), Some(seconds)) = (timeout_timer, timeout) {
-            self.effects.push(Effect::StartTimer { timer, due_ms: now.saturating_add(seconds as i64 * 1000) });
+            self.effects.push(Effect::StartTimer {
+                timer,
+                due_ms: now.saturating_add(seconds as i64 * 1000),
+            });
         }
         let heartbeat = match heartbeat {
             Some(seconds) => {
                 let timer = self.new_id();
-                self.effects.push(Effect::StartTimer { timer, due_ms: now.saturating_add(seconds as i64 * 1000) });
+                self.effects.push(Effect::StartTimer {
+                    timer,
+                    due_ms: now.saturating_add(seconds as i64 * 1000),
+                });
                 Some((timer, seconds))
             }
             None => None,
@@ -450,17 +583,32 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             heartbeat_seconds: heartbeat.map(|(_, s)| s),
             retry_count: self.run.cursor.retry_count,
         })));
-        self.run.cursor.phase = Phase::Task { task_id, token, started: false, timeout_timer, heartbeat };
+        self.run.cursor.phase = Phase::Task {
+            task_id,
+            token,
+            started: false,
+            timeout_timer,
+            heartbeat,
+        };
         Ok(())
     }
 
     fn run_parallel(&mut self, state: &State, par: &ParallelState) -> Result<(), Failure> {
-        let needs = uses_context(&state.input_path) || par.parameters.as_ref().is_some_and(|t| t.uses_context());
-        let context = if needs { self.context(true, None, None) } else { Value::Null };
+        let needs = uses_context(&state.input_path)
+            || par.parameters.as_ref().is_some_and(|t| t.uses_context());
+        let context = if needs {
+            self.context(true, None, None)
+        } else {
+            Value::Null
+        };
         let input = {
             let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?;
             match &par.parameters {
-                Some(t) => t.evaluate(&mut Env { input: &effective, context: &context, entropy: &mut *self.ctx.entropy })?,
+                Some(t) => t.evaluate(&mut Env {
+                    input: &effective,
+                    context: &context,
+                    entropy: &mut *self.ctx.entropy,
+                })?,
                 None => effective.into_owned(),
             }
         };
@@ -505,8 +653,13 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let needs = uses_context(&state.input_path)
             || map.items_path.as_ref().is_some_and(|p| p.uses_context())
             || matches!(&map.max_concurrency, NumberField::Path(p) if p.uses_context());
-        let context = if needs { self.context(true, None, None) } else { Value::Null };
-        let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?.into_owned();
+        let context = if needs {
+            self.context(true, None, None)
+        } else {
+            Value::Null
+        };
+        let effective =
+            select_input(&state.input_path, &self.run.cursor.input, &context)?.into_owned();
         let items = match &map.items_path {
             None => effective.clone(),
             Some(path) => path
@@ -515,12 +668,17 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 .into_owned(),
         };
         let Value::Array(mut items) = items else {
-            return Err(Failure::runtime(format!("Map state input must be an array but was: {}", json_type(&items))));
+            return Err(Failure::runtime(format!(
+                "Map state input must be an array but was: {}",
+                json_type(&items)
+            )));
         };
         let max_concurrency = match &map.max_concurrency {
             NumberField::Literal(n) => *n,
             NumberField::Path(path) => {
-                let value = path.select(&effective, &context).map_err(|_| not_found(path))?;
+                let value = path
+                    .select(&effective, &context)
+                    .map_err(|_| not_found(path))?;
                 value.as_u64().ok_or_else(|| {
                     Failure::runtime(format!(
                         "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
@@ -534,9 +692,15 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             None => None,
             Some(NumberField::Literal(n)) => Some(*n),
             Some(NumberField::Path(path)) => {
-                let value = path.select(&effective, &context).map_err(|_| not_found(path))?;
+                let value = path
+                    .select(&effective, &context)
+                    .map_err(|_| not_found(path))?;
                 match value.as_i64() {
-                    Some(n) if n < 0 => return Err(Failure::runtime("ToleratedFailureCount cannot be negative.")),
+                    Some(n) if n < 0 => {
+                        return Err(Failure::runtime(
+                            "ToleratedFailureCount cannot be negative.",
+                        ));
+                    }
                     Some(n) => Some(n as u64),
                     None => {
                         return Err(Failure::runtime(format!(
@@ -552,29 +716,48 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             None => None,
             Some(NumberField::Literal(p)) => Some(*p),
             Some(NumberField::Path(path)) => {
-                let value = path.select(&effective, &context).map_err(|_| not_found(path))?;
+                let value = path
+                    .select(&effective, &context)
+                    .map_err(|_| not_found(path))?;
                 match value.as_f64() {
                     Some(p) if (0.0..=100.0).contains(&p) => Some(p),
-                    _ => return Err(Failure::runtime("ToleratedFailurePercentage must be between 0 and 100.")),
+                    _ => {
+                        return Err(Failure::runtime(
+                            "ToleratedFailurePercentage must be between 0 and 100.",
+                        ));
+                    }
                 }
             }
         };
         let total = items.len() as u32;
-        let started_event_id = self.emit(EventDetails::MapStateStarted { length: total as u64 });
+        let started_event_id = self.emit(EventDetails::MapStateStarted {
+            length: total as u64,
+        });
         if total == 0 {
             self.emit(EventDetails::MapStateSucceeded);
             return self.finish_fan_in(Value::Array(Vec::new()));
         }
         let generation = self.new_id();
-        let first = if max_concurrency == 0 { total } else { (max_concurrency.min(total as u64)) as u32 };
+        let first = if max_concurrency == 0 {
+            total
+        } else {
+            (max_concurrency.min(total as u64)) as u32
+        };
         // Items not started now are kept in reverse, so starting the next one is a pop.
         let mut pending: Vec<Value> = items.split_off(first as usize);
         pending.reverse();
-        let selector_input = (map.item_selector.is_some() && !pending.is_empty()).then(|| effective.clone());
+        let selector_input =
+            (map.item_selector.is_some() && !pending.is_empty()).then(|| effective.clone());
         let mut children = Vec::with_capacity(first as usize);
         for (index, item) in items.into_iter().enumerate() {
             let input = self.item_input(map, index as u32, item, &effective)?;
-            children.push(self.map_child(generation, index as u32, input, map.processor, started_event_id));
+            children.push(self.map_child(
+                generation,
+                index as u32,
+                input,
+                map.processor,
+                started_event_id,
+            ));
         }
         self.effects.push(Effect::StartChildren(children));
         self.run.cursor.phase = Phase::FanOut(Box::new(FanOut {
@@ -597,7 +780,13 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     }
 
     /// The input of Map iteration `index`: the item, or the ItemSelector built over the Map's effective input.
-    fn item_input(&mut self, map: &MapState, index: u32, item: Value, effective: &Value) -> Result<Value, Failure> {
+    fn item_input(
+        &mut self,
+        map: &MapState,
+        index: u32,
+        item: Value,
+        effective: &Value,
+    ) -> Result<Value, Failure> {
         let Some(selector) = &map.item_selector else {
             return Ok(item);
         };
@@ -606,7 +795,11 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         } else {
             Value::Null
         };
-        selector.evaluate(&mut Env { input: effective, context: &context, entropy: &mut *self.ctx.entropy })
+        selector.evaluate(&mut Env {
+            input: effective,
+            context: &context,
+            entropy: &mut *self.ctx.entropy,
+        })
     }
 
     fn map_child(
@@ -663,7 +856,10 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             return Err(data_limit(&state.name));
         }
         let state_ref = self.state_ref();
-        self.emit(EventDetails::StateExited { state: state_ref, output: text.clone() });
+        self.emit(EventDetails::StateExited {
+            state: state_ref,
+            output: text.clone(),
+        });
         Ok(text)
     }
 
@@ -678,7 +874,9 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             asl::definition::Next::State(id) => {
                 let prev = self.run.cursor.prev;
                 self.run.cursor = Cursor::ready(id, output, prev);
-                self.effects.push(Effect::Continue { version: self.run.version + 1 });
+                self.effects.push(Effect::Continue {
+                    version: self.run.version + 1,
+                });
             }
             asl::definition::Next::End => {
                 let text = output.to_string();
@@ -694,12 +892,17 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         match self.run.parent.clone() {
             None => {
                 self.emit(EventDetails::ExecutionSucceeded { output: text });
-                self.effects.push(Effect::Close { status: RunStatus::Succeeded });
+                self.effects.push(Effect::Close {
+                    status: RunStatus::Succeeded,
+                });
             }
             Some(link) => {
                 if let Some(map_state) = link.map_state {
                     let name = self.def.state(map_state).name.clone();
-                    self.emit(EventDetails::MapIterationSucceeded { name, index: link.index });
+                    self.emit(EventDetails::MapIterationSucceeded {
+                        name,
+                        index: link.index,
+                    });
                 }
                 self.report(&link, ChildOutcome::Succeeded(output));
             }
@@ -711,19 +914,30 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         self.run.status = RunStatus::Failed;
         if let Phase::FanOut(f) = &self.run.cursor.phase {
             if !f.collecting && f.finished_count < f.total {
-                self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.total });
+                self.effects.push(Effect::AbortChildren {
+                    generation: f.generation,
+                    total: f.total,
+                });
             }
         }
         self.run.cursor.phase = Phase::Ready;
         match self.run.parent.clone() {
             None => {
-                self.emit(EventDetails::ExecutionFailed { error: failure.error, cause: failure.cause });
-                self.effects.push(Effect::Close { status: RunStatus::Failed });
+                self.emit(EventDetails::ExecutionFailed {
+                    error: failure.error,
+                    cause: failure.cause,
+                });
+                self.effects.push(Effect::Close {
+                    status: RunStatus::Failed,
+                });
             }
             Some(link) => {
                 if let Some(map_state) = link.map_state {
                     let name = self.def.state(map_state).name.clone();
-                    self.emit(EventDetails::MapIterationFailed { name, index: link.index });
+                    self.emit(EventDetails::MapIterationFailed {
+                        name,
+                        index: link.index,
+                    });
                 }
                 self.report(&link, ChildOutcome::Failed(failure));
             }
@@ -732,13 +946,14 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn report(&mut self, link: &ParentLink, outcome: ChildOutcome) {
         let parent = self.run.id.parent().unwrap_or_default();
-        self.effects.push(Effect::ReportToParent(Box::new(ChildReport {
-            parent,
-            generation: link.generation,
-            index: link.index,
-            outcome,
-            last_event_id: self.run.last_event_id,
-        })));
+        self.effects
+            .push(Effect::ReportToParent(Box::new(ChildReport {
+                parent,
+                generation: link.generation,
+                index: link.index,
+                outcome,
+                last_event_id: self.run.last_event_id,
+            })));
     }
 
     /// Retry, Catch, or fail the run. `match_as` overrides the name used for
@@ -801,7 +1016,9 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     fn on_task_result(&mut self, outcome: TaskOutcome) -> Result<(), Rejected> {
         let state = self.state();
         let StateKind::Task(task) = &state.kind else {
-            return Err(Rejected::Stale("task result for a state that is not a Task"));
+            return Err(Rejected::Stale(
+                "task result for a state that is not a Task",
+            ));
         };
         let Phase::Task { started, .. } = &mut self.run.cursor.phase else {
             return Err(Rejected::Stale("task result while no task runs"));
@@ -812,19 +1029,29 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             self.emit(if lambda {
                 EventDetails::LambdaFunctionStarted
             } else {
-                EventDetails::TaskStarted { task: task_ref(&task.resource) }
+                EventDetails::TaskStarted {
+                    task: task_ref(&task.resource),
+                }
             });
         }
         match outcome {
             TaskOutcome::Submitted(value) => {
                 if lambda {
-                    return Err(Rejected::Stale("a Lambda function task cannot be submitted"));
+                    return Err(Rejected::Stale(
+                        "a Lambda function task cannot be submitted",
+                    ));
                 }
-                self.emit(EventDetails::TaskSubmitted { task: task_ref(&task.resource), output: value.to_string() });
+                self.emit(EventDetails::TaskSubmitted {
+                    task: task_ref(&task.resource),
+                    output: value.to_string(),
+                });
             }
             TaskOutcome::Failed(failure) => {
                 self.emit(if lambda {
-                    EventDetails::LambdaFunctionFailed { error: failure.error.clone(), cause: failure.cause.clone() }
+                    EventDetails::LambdaFunctionFailed {
+                        error: failure.error.clone(),
+                        cause: failure.cause.clone(),
+                    }
                 } else {
                     EventDetails::TaskFailed {
                         task: task_ref(&task.resource),
@@ -844,7 +1071,10 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 self.emit(if lambda {
                     EventDetails::LambdaFunctionSucceeded { output: text }
                 } else {
-                    EventDetails::TaskSucceeded { task: task_ref(&task.resource), output: text }
+                    EventDetails::TaskSucceeded {
+                        task: task_ref(&task.resource),
+                        output: text,
+                    }
                 });
                 if let Err(failure) = self.finish_task(state, task, value) {
                     let failure = self.in_state(failure);
@@ -855,11 +1085,28 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         Ok(())
     }
 
-    fn finish_task(&mut self, state: &State, task: &TaskState, result: Value) -> Result<(), Failure> {
-        let needs = task.result_selector.as_ref().is_some_and(|t| t.uses_context()) || uses_context(&state.output_path);
-        let context = if needs { self.context(true, None, None) } else { Value::Null };
+    fn finish_task(
+        &mut self,
+        state: &State,
+        task: &TaskState,
+        result: Value,
+    ) -> Result<(), Failure> {
+        let needs = task
+            .result_selector
+            .as_ref()
+            .is_some_and(|t| t.uses_context())
+            || uses_context(&state.output_path);
+        let context = if needs {
+            self.context(true, None, None)
+        } else {
+            Value::Null
+        };
         let result = match &task.result_selector {
-            Some(t) => t.evaluate(&mut Env { input: &result, context: &context, entropy: &mut *self.ctx.entropy })?,
+            Some(t) => t.evaluate(&mut Env {
+                input: &result,
+                context: &context,
+                entropy: &mut *self.ctx.entropy,
+            })?,
             None => result,
         };
         let keep = !task.catch.is_empty() && matches!(task.result_path, ResultPath::Path(_));
@@ -873,13 +1120,21 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let now = self.now();
         let timer = self.new_id();
         match &mut self.run.cursor.phase {
-            Phase::Task { task_id: expected, heartbeat: Some((current, seconds)), .. } if *expected == task_id => {
+            Phase::Task {
+                task_id: expected,
+                heartbeat: Some((current, seconds)),
+                ..
+            } if *expected == task_id => {
                 *current = timer;
                 let due_ms = now.saturating_add(*seconds as i64 * 1000);
                 self.effects.push(Effect::StartTimer { timer, due_ms });
                 Ok(())
             }
-            Phase::Task { task_id: expected, heartbeat: None, .. } if *expected == task_id => Ok(()),
+            Phase::Task {
+                task_id: expected,
+                heartbeat: None,
+                ..
+            } if *expected == task_id => Ok(()),
             _ => Err(Rejected::Stale("heartbeat for a task that is not running")),
         }
     }
@@ -900,8 +1155,14 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 self.run.cursor.phase = Phase::Ready;
                 self.attempt();
             }
-            Phase::Task { timeout_timer: Some(t), .. } if *t == timer => self.task_timed_out(false),
-            Phase::Task { heartbeat: Some((t, _)), .. } if *t == timer => self.task_timed_out(true),
+            Phase::Task {
+                timeout_timer: Some(t),
+                ..
+            } if *t == timer => self.task_timed_out(false),
+            Phase::Task {
+                heartbeat: Some((t, _)),
+                ..
+            } if *t == timer => self.task_timed_out(true),
             _ => return Err(Rejected::Stale("timer of a state that was left")),
         }
         Ok(())
@@ -909,13 +1170,20 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn task_timed_out(&mut self, heartbeat: bool) {
         let state = self.state();
-        let StateKind::Task(task) = &state.kind else { return };
-        let cause = if heartbeat { "Task heartbeat timed out." } else { "Task timed out." };
+        let StateKind::Task(task) = &state.kind else {
+            return;
+        };
+        let cause = if heartbeat {
+            "Task heartbeat timed out."
+        } else {
+            "Task timed out."
+        };
         let failure = Failure::new(names::TIMEOUT, cause);
         self.emit(match task.resource {
-            Resource::LambdaFunction { .. } => {
-                EventDetails::LambdaFunctionTimedOut { error: failure.error.clone(), cause: failure.cause.clone() }
-            }
+            Resource::LambdaFunction { .. } => EventDetails::LambdaFunctionTimedOut {
+                error: failure.error.clone(),
+                cause: failure.cause.clone(),
+            },
             Resource::Integration { .. } => EventDetails::TaskTimedOut {
                 task: task_ref(&task.resource),
                 error: failure.error.clone(),
@@ -940,7 +1208,11 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             return Err(Rejected::Stale("duplicate or late child report"));
         }
         f.mark_finished(index);
-        f.last_child_event = Prev::Child { generation, index, id: last_event_id };
+        f.last_child_event = Prev::Child {
+            generation,
+            index,
+            id: last_event_id,
+        };
         self.run.last_event_id += last_event_id;
         let state = self.def.state(self.run.cursor.state);
         let is_map = matches!(state.kind, StateKind::Map(_));
@@ -950,17 +1222,21 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             let exceeded = !is_map
                 || !tolerant
                 || f.tolerated_count.is_some_and(|c| f.failed_count as u64 > c)
-                || f
-                    .tolerated_percentage
+                || f.tolerated_percentage
                     .is_some_and(|p| f.failed_count as f64 * 100.0 / f.total as f64 > p);
             if exceeded {
                 let (total, all_done) = (f.total, f.finished_count == f.total);
                 self.run.cursor.prev = f.last_child_event;
                 if !all_done {
-                    self.effects.push(Effect::AbortChildren { generation, total });
+                    self.effects
+                        .push(Effect::AbortChildren { generation, total });
                 }
                 self.run.cursor.phase = Phase::Ready;
-                self.emit(if is_map { EventDetails::MapStateFailed } else { EventDetails::ParallelStateFailed });
+                self.emit(if is_map {
+                    EventDetails::MapStateFailed
+                } else {
+                    EventDetails::ParallelStateFailed
+                });
                 let failure = if is_map && tolerant {
                     Failure::new(
                         names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
@@ -984,7 +1260,13 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 let selector_input = f.selector_input.clone().unwrap_or(Value::Null);
                 match self.item_input(map, index, item, &selector_input) {
                     Ok(input) => {
-                        let spec = self.map_child(generation, index, input, map.processor, started_event_id);
+                        let spec = self.map_child(
+                            generation,
+                            index,
+                            input,
+                            map.processor,
+                            started_event_id,
+                        );
                         self.effects.push(Effect::StartChildren(vec![spec]));
                     }
                     Err(failure) => {
@@ -1001,12 +1283,19 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         };
         if f.finished_count == f.total {
             f.collecting = true;
-            self.effects.push(Effect::CollectChildren { generation, total: f.total });
+            self.effects.push(Effect::CollectChildren {
+                generation,
+                total: f.total,
+            });
         }
         Ok(())
     }
 
-    fn on_children_collected(&mut self, generation: u64, results: Vec<ChildOutcome>) -> Result<(), Rejected> {
+    fn on_children_collected(
+        &mut self,
+        generation: u64,
+        results: Vec<ChildOutcome>,
+    ) -> Result<(), Rejected> {
         let Phase::FanOut(f) = &self.run.cursor.phase else {
             return Err(Rejected::Stale("children results while no children run"));
         };
@@ -1016,7 +1305,11 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let last_child = f.last_child_event;
         self.run.cursor.prev = last_child;
         let is_map = matches!(self.state().kind, StateKind::Map(_));
-        self.emit(if is_map { EventDetails::MapStateSucceeded } else { EventDetails::ParallelStateSucceeded });
+        self.emit(if is_map {
+            EventDetails::MapStateSucceeded
+        } else {
+            EventDetails::ParallelStateSucceeded
+        });
         // Step Functions points the Exited event at the last child's event too.
         self.run.cursor.prev = last_child;
         self.run.cursor.phase = Phase::Ready;
@@ -1038,14 +1331,33 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     fn finish_fan_in(&mut self, result: Value) -> Result<(), Failure> {
         let state = self.state();
         let (selector, result_path, next, has_catch) = match &state.kind {
-            StateKind::Parallel(p) => (&p.result_selector, &p.result_path, p.next, !p.catch.is_empty()),
-            StateKind::Map(m) => (&m.result_selector, &m.result_path, m.next, !m.catch.is_empty()),
+            StateKind::Parallel(p) => (
+                &p.result_selector,
+                &p.result_path,
+                p.next,
+                !p.catch.is_empty(),
+            ),
+            StateKind::Map(m) => (
+                &m.result_selector,
+                &m.result_path,
+                m.next,
+                !m.catch.is_empty(),
+            ),
             _ => return Err(Failure::runtime("internal: not a Parallel or Map state")),
         };
-        let needs = selector.as_ref().is_some_and(|t| t.uses_context()) || uses_context(&state.output_path);
-        let context = if needs { self.context(true, None, None) } else { Value::Null };
+        let needs =
+            selector.as_ref().is_some_and(|t| t.uses_context()) || uses_context(&state.output_path);
+        let context = if needs {
+            self.context(true, None, None)
+        } else {
+            Value::Null
+        };
         let result = match selector {
-            Some(t) => t.evaluate(&mut Env { input: &result, context: &context, entropy: &mut *self.ctx.entropy })?,
+            Some(t) => t.evaluate(&mut Env {
+                input: &result,
+                context: &context,
+                entropy: &mut *self.ctx.entropy,
+            })?,
             None => result,
         };
         let keep = has_catch && matches!(result_path, ResultPath::Path(_));
@@ -1057,12 +1369,17 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn abort_child(&mut self) -> Result<(), Rejected> {
         let Some(link) = self.run.parent.clone() else {
-            return Err(Rejected::Stale("abort is for child runs; the root is stopped"));
+            return Err(Rejected::Stale(
+                "abort is for child runs; the root is stopped",
+            ));
         };
         self.abort_current_state();
         if let Some(map_state) = link.map_state {
             let name = self.def.state(map_state).name.clone();
-            self.emit(EventDetails::MapIterationAborted { name, index: link.index });
+            self.emit(EventDetails::MapIterationAborted {
+                name,
+                index: link.index,
+            });
         }
         self.run.status = RunStatus::Aborted;
         Ok(())
@@ -1072,7 +1389,10 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     fn abort_current_state(&mut self) {
         let state = self.state();
         if let Phase::FanOut(f) = &self.run.cursor.phase {
-            self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.total });
+            self.effects.push(Effect::AbortChildren {
+                generation: f.generation,
+                total: f.total,
+            });
         }
         let entered = self.run.cursor.phase != Phase::Ready;
         if entered && has_aborted_event(&state.kind) {
@@ -1084,22 +1404,32 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn stop(&mut self, error: Option<String>, cause: Option<String>) -> Result<(), Rejected> {
         if self.run.parent.is_some() {
-            return Err(Rejected::Stale("stop is for the root run; children are aborted"));
+            return Err(Rejected::Stale(
+                "stop is for the root run; children are aborted",
+            ));
         }
         if let Phase::FanOut(f) = &self.run.cursor.phase {
-            self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.total });
+            self.effects.push(Effect::AbortChildren {
+                generation: f.generation,
+                total: f.total,
+            });
         }
         self.run.cursor.phase = Phase::Ready;
         self.run.cursor.prev = Prev::None;
         self.emit(EventDetails::ExecutionAborted { error, cause });
         self.run.status = RunStatus::Aborted;
-        self.effects.push(Effect::Close { status: RunStatus::Aborted });
+        self.effects.push(Effect::Close {
+            status: RunStatus::Aborted,
+        });
         Ok(())
     }
 
     fn time_out_execution(&mut self) {
         if let Phase::FanOut(f) = &self.run.cursor.phase {
-            self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.total });
+            self.effects.push(Effect::AbortChildren {
+                generation: f.generation,
+                total: f.total,
+            });
         }
         self.run.cursor.phase = Phase::Ready;
         self.emit(EventDetails::ExecutionTimedOut {
@@ -1107,7 +1437,9 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             cause: "The execution ran longer than the state machine's TimeoutSeconds.".to_string(),
         });
         self.run.status = RunStatus::TimedOut;
-        self.effects.push(Effect::Close { status: RunStatus::TimedOut });
+        self.effects.push(Effect::Close {
+            status: RunStatus::TimedOut,
+        });
     }
 }
 
@@ -1125,11 +1457,19 @@ fn pass_next(kind: &StateKind) -> asl::definition::Next {
 }
 
 fn not_found(path: &asl::path::Path) -> Failure {
-    Failure::runtime(format!("Invalid path '{}' : No results for path: {}", path.text(), path.normalized()))
+    Failure::runtime(format!(
+        "Invalid path '{}' : No results for path: {}",
+        path.text(),
+        path.normalized()
+    ))
 }
 
 /// InputPath (or OutputPath) over a borrowed document.
-fn select_input<'v>(field: &PathField, input: &'v Value, context: &'v Value) -> Result<Cow<'v, Value>, Failure> {
+fn select_input<'v>(
+    field: &PathField,
+    input: &'v Value,
+    context: &'v Value,
+) -> Result<Cow<'v, Value>, Failure> {
     match field {
         PathField::Whole => Ok(Cow::Borrowed(input)),
         PathField::Null => Ok(Cow::Owned(Value::Object(serde_json::Map::new()))),
@@ -1142,19 +1482,27 @@ fn select_owned(field: &PathField, input: Value, context: &Value) -> Result<Valu
     match field {
         PathField::Whole => Ok(input),
         PathField::Null => Ok(Value::Object(serde_json::Map::new())),
-        PathField::Path(path) => path.select(&input, context).map(Cow::into_owned).map_err(|_| not_found(path)),
+        PathField::Path(path) => path
+            .select(&input, context)
+            .map(Cow::into_owned)
+            .map_err(|_| not_found(path)),
     }
 }
 
 fn data_limit(state: &str) -> Failure {
     Failure::new(
         names::DATA_LIMIT_EXCEEDED,
-        format!("The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."),
+        format!(
+            "The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."
+        ),
     )
 }
 
 fn task_ref(resource: &Resource) -> TaskRef {
-    TaskRef { resource_type: resource.resource_type().to_string(), resource: resource.resource_name() }
+    TaskRef {
+        resource_type: resource.resource_type().to_string(),
+        resource: resource.resource_name(),
+    }
 }
 
 /// A value as Step Functions quotes it in messages: strings without their quotes.
@@ -1203,7 +1551,10 @@ fn seconds_field(
 /// `SecondsPath`: a non-negative integer.
 fn wait_seconds(path: &asl::path::Path, input: &Value, context: &Value) -> Result<i64, Failure> {
     let value = path.select(input, context).map_err(|_| {
-        Failure::runtime(format!("The SecondsPath parameter does not reference an input value: {}", path.text()))
+        Failure::runtime(format!(
+            "The SecondsPath parameter does not reference an input value: {}",
+            path.text()
+        ))
     })?;
     match value.as_ref() {
         Value::Number(n) if n.as_i64().is_some_and(|v| v < 0) => Err(Failure::runtime(format!(
@@ -1223,7 +1574,10 @@ fn wait_seconds(path: &asl::path::Path, input: &Value, context: &Value) -> Resul
 /// `TimestampPath`: an RFC 3339 timestamp string.
 fn wait_timestamp(path: &asl::path::Path, input: &Value, context: &Value) -> Result<i64, Failure> {
     let value = path.select(input, context).map_err(|_| {
-        Failure::runtime(format!("The TimestampPath parameter does not reference an input value: {}", path.text()))
+        Failure::runtime(format!(
+            "The TimestampPath parameter does not reference an input value: {}",
+            path.text()
+        ))
     })?;
     value.as_str().and_then(asl::timestamp::parse_epoch_millis).ok_or_else(|| {
         Failure::runtime(format!(

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use asl::{Definition, Entropy};
-use engine::{ChildOutcome, ChildSpec, Ctx, Effect, Event, ExecutionInfo, HistoryEvent, RunId, Transition};
+use engine::{
+    ChildOutcome, ChildSpec, Ctx, Effect, Event, ExecutionInfo, HistoryEvent, RunId, Transition,
+};
 use tokio::sync::mpsc;
 
 use crate::clock::Clock;
@@ -25,7 +27,9 @@ pub enum RuntimeError {
     Store(#[from] StoreError),
     /// Nothing is left to do but the execution has not ended (a task waits
     /// for a callback that cannot come in this process).
-    #[error("execution {0} cannot make progress: it waits for something no local component will send")]
+    #[error(
+        "execution {0} cannot make progress: it waits for something no local component will send"
+    )]
     Stuck(String),
 }
 
@@ -68,7 +72,12 @@ pub struct LocalRuntime<S, I> {
 
 impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
     /// A runtime over `store` and `invoker`.
-    pub fn new(store: Arc<S>, invoker: Arc<I>, clock: Clock, entropy: Box<dyn Entropy + Send>) -> Self {
+    pub fn new(
+        store: Arc<S>,
+        invoker: Arc<I>,
+        clock: Clock,
+        entropy: Box<dyn Entropy + Send>,
+    ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         LocalRuntime {
             store,
@@ -116,8 +125,13 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
         definition_text: String,
     ) -> Result<(), RuntimeError> {
         let arn: Arc<str> = Arc::from(info.execution_arn.as_str());
-        self.store.create_execution(info, definition, definition_text).await?;
-        self.queue.push_back(Delivery { execution: arn, kind: Kind::Start });
+        self.store
+            .create_execution(info, definition, definition_text)
+            .await?;
+        self.queue.push_back(Delivery {
+            execution: arn,
+            kind: Kind::Start,
+        });
         Ok(())
     }
 
@@ -165,7 +179,9 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
             }
             return true;
         }
-        let Some((due, _)) = next_timer else { return false };
+        let Some((due, _)) = next_timer else {
+            return false;
+        };
         if !self.clock.is_virtual() {
             let wait = due - self.clock.now_ms();
             if wait > 0 {
@@ -211,19 +227,43 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
                 if self.store.load_run(&arn, &RunId::root()).await?.is_some() {
                     return Ok(());
                 }
-                engine::start_execution(def, info, &mut Ctx { now_ms, entropy: &mut *self.entropy })
+                engine::start_execution(
+                    def,
+                    info,
+                    &mut Ctx {
+                        now_ms,
+                        entropy: &mut *self.entropy,
+                    },
+                )
             }
             Kind::StartChild(spec) => {
                 if self.store.load_run(&arn, &spec.id).await?.is_some() {
                     return Ok(());
                 }
-                engine::start_child(def, info, *spec, &mut Ctx { now_ms, entropy: &mut *self.entropy })
+                engine::start_child(
+                    def,
+                    info,
+                    *spec,
+                    &mut Ctx {
+                        now_ms,
+                        entropy: &mut *self.entropy,
+                    },
+                )
             }
             Kind::Event(run_id, event) => {
                 let Some(run) = self.store.load_run(&arn, &run_id).await? else {
                     return Ok(());
                 };
-                match engine::step(def, info, run, event, &mut Ctx { now_ms, entropy: &mut *self.entropy }) {
+                match engine::step(
+                    def,
+                    info,
+                    run,
+                    event,
+                    &mut Ctx {
+                        now_ms,
+                        entropy: &mut *self.entropy,
+                    },
+                ) {
                     Ok(t) => t,
                     Err(_) => return Ok(()),
                 }
@@ -245,7 +285,10 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
     }
 
     fn event(&mut self, arn: &Arc<str>, run: RunId, event: Event) {
-        self.queue.push_back(Delivery { execution: arn.clone(), kind: Kind::Event(run, event) });
+        self.queue.push_back(Delivery {
+            execution: arn.clone(),
+            kind: Kind::Event(run, event),
+        });
     }
 
     async fn perform(
@@ -256,7 +299,9 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
         record: &Arc<ExecutionRecord>,
     ) -> Result<(), RuntimeError> {
         match effect {
-            Effect::Continue { version } => self.event(arn, run.clone(), Event::Advance { version }),
+            Effect::Continue { version } => {
+                self.event(arn, run.clone(), Event::Advance { version })
+            }
             Effect::InvokeTask(request) => {
                 let invoker = self.invoker.clone();
                 let record = record.clone();
@@ -264,8 +309,13 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
                 let attempt = async move { invoker.invoke(&record.info, &request).await };
                 let mut attempt = Box::pin(attempt);
                 // Mocks answer at once: keep their results in queue order (deterministic runs).
-                match attempt.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-                    Poll::Ready(outcome) => self.event(arn, run.clone(), Event::TaskResult { task_id, outcome }),
+                match attempt
+                    .as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()))
+                {
+                    Poll::Ready(outcome) => {
+                        self.event(arn, run.clone(), Event::TaskResult { task_id, outcome })
+                    }
                     Poll::Pending => {
                         self.in_flight += 1;
                         let tx = self.tx.clone();
@@ -282,12 +332,18 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
             }
             Effect::StartTimer { timer, due_ms } => {
                 self.timer_seq += 1;
-                let d = Delivery { execution: arn.clone(), kind: Kind::Event(run.clone(), Event::TimerFired { timer }) };
+                let d = Delivery {
+                    execution: arn.clone(),
+                    kind: Kind::Event(run.clone(), Event::TimerFired { timer }),
+                };
                 self.timers.insert((due_ms, self.timer_seq), d);
             }
             Effect::StartChildren(specs) => {
                 for spec in specs {
-                    self.queue.push_back(Delivery { execution: arn.clone(), kind: Kind::StartChild(Box::new(spec)) });
+                    self.queue.push_back(Delivery {
+                        execution: arn.clone(),
+                        kind: Kind::StartChild(Box::new(spec)),
+                    });
                 }
             }
             Effect::AbortChildren { generation, total } => {
@@ -296,8 +352,18 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
                 }
             }
             Effect::CollectChildren { generation, total } => {
-                let results = self.store.child_outcomes(arn, run, generation, total).await?;
-                self.event(arn, run.clone(), Event::ChildrenCollected { generation, results });
+                let results = self
+                    .store
+                    .child_outcomes(arn, run, generation, total)
+                    .await?;
+                self.event(
+                    arn,
+                    run.clone(),
+                    Event::ChildrenCollected {
+                        generation,
+                        results,
+                    },
+                );
             }
             Effect::ReportToParent(report) => {
                 if self.store.put_child_outcome(arn, run, &report).await? {

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use asl::Definition;
 use engine::{ChildOutcome, ChildReport, ExecutionInfo, Prev, Run, RunId, Transition};
 
-use crate::store::{CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StoreError};
+use crate::store::{
+    CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StoreError,
+};
 
 /// Keeps everything in process memory, behind one lock.
 #[derive(Default)]
@@ -48,12 +50,22 @@ fn missing(arn: &str) -> StoreError {
 
 impl Execution {
     fn resolve(&self, run: &RunId, prev: Prev) -> u64 {
-        let lookup = |r: &RunId, id: u64| self.ids.get(r).and_then(|m| m.get(&id)).copied().unwrap_or(0);
+        let lookup = |r: &RunId, id: u64| {
+            self.ids
+                .get(r)
+                .and_then(|m| m.get(&id))
+                .copied()
+                .unwrap_or(0)
+        };
         match prev {
             Prev::None => 0,
             Prev::Local(id) => lookup(run, id),
             Prev::Parent(id) => run.parent().map(|p| lookup(&p, id)).unwrap_or(0),
-            Prev::Child { generation, index, id } => lookup(&run.child(generation, index), id),
+            Prev::Child {
+                generation,
+                index,
+                id,
+            } => lookup(&run.child(generation, index), id),
         }
     }
 }
@@ -68,10 +80,17 @@ impl StateStore for MemoryStateStore {
         let result = {
             let mut all = self.lock();
             if all.contains_key(&info.execution_arn) {
-                Err(StoreError::ExecutionAlreadyExists(info.execution_arn.clone()))
+                Err(StoreError::ExecutionAlreadyExists(
+                    info.execution_arn.clone(),
+                ))
             } else {
                 let arn = info.execution_arn.clone();
-                let record = ExecutionRecord { info, definition, definition_text, summary: ExecutionSummary::running() };
+                let record = ExecutionRecord {
+                    info,
+                    definition,
+                    definition_text,
+                    summary: ExecutionSummary::running(),
+                };
                 all.insert(
                     arn,
                     Execution {
@@ -88,13 +107,28 @@ impl StateStore for MemoryStateStore {
         async move { result }
     }
 
-    fn execution(&self, arn: &str) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send {
-        let result = self.lock().get(arn).map(|e| e.record.clone()).ok_or_else(|| missing(arn));
+    fn execution(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send {
+        let result = self
+            .lock()
+            .get(arn)
+            .map(|e| e.record.clone())
+            .ok_or_else(|| missing(arn));
         async move { result }
     }
 
-    fn load_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
-        let result = self.lock().get(arn).map(|e| e.runs.get(run).cloned()).ok_or_else(|| missing(arn));
+    fn load_run(
+        &self,
+        arn: &str,
+        run: &RunId,
+    ) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
+        let result = self
+            .lock()
+            .get(arn)
+            .map(|e| e.runs.get(run).cloned())
+            .ok_or_else(|| missing(arn));
         async move { result }
     }
 
@@ -115,8 +149,15 @@ impl StateStore for MemoryStateStore {
             for event in &transition.history {
                 let id = exec.history.len() as u64 + 1;
                 let previous = exec.resolve(&run.id, event.previous);
-                exec.ids.entry(run.id.clone()).or_default().insert(event.id, id);
-                exec.history.push(RecordedEvent { id, previous_event_id: previous, event: event.clone() });
+                exec.ids
+                    .entry(run.id.clone())
+                    .or_default()
+                    .insert(event.id, id);
+                exec.history.push(RecordedEvent {
+                    id,
+                    previous_event_id: previous,
+                    event: event.clone(),
+                });
                 assigned.push((id, previous));
             }
             if run.id.is_root() && run.status != engine::RunStatus::Running {
@@ -159,18 +200,24 @@ impl StateStore for MemoryStateStore {
             (0..total)
                 .map(|i| {
                     let id = parent.child(generation, i);
-                    exec.children
-                        .get(&id)
-                        .cloned()
-                        .ok_or_else(|| StoreError::Backend(format!("no outcome recorded for child run {id}")))
+                    exec.children.get(&id).cloned().ok_or_else(|| {
+                        StoreError::Backend(format!("no outcome recorded for child run {id}"))
+                    })
                 })
                 .collect()
         })();
         async move { result }
     }
 
-    fn history(&self, arn: &str) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send {
-        let result = self.lock().get(arn).map(|e| e.history.clone()).ok_or_else(|| missing(arn));
+    fn history(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send {
+        let result = self
+            .lock()
+            .get(arn)
+            .map(|e| e.history.clone())
+            .ok_or_else(|| missing(arn));
         async move { result }
     }
 }

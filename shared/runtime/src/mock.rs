@@ -31,7 +31,10 @@ pub struct MockConfigError {
 }
 
 fn err(pointer: impl Into<String>, message: impl Into<String>) -> MockConfigError {
-    MockConfigError { pointer: pointer.into(), message: message.into() }
+    MockConfigError {
+        pointer: pointer.into(),
+        message: message.into(),
+    }
 }
 
 /// One mocked answer.
@@ -52,7 +55,10 @@ pub struct MockedResponse {
 impl MockedResponse {
     /// The answer for invocation `n` (0-based), if the response covers it.
     pub fn answer(&self, n: u32) -> Option<&MockAnswer> {
-        self.ranges.iter().find(|(lo, hi, _)| (*lo..=*hi).contains(&n)).map(|(_, _, a)| a)
+        self.ranges
+            .iter()
+            .find(|(lo, hi, _)| (*lo..=*hi).contains(&n))
+            .map(|(_, _, a)| a)
     }
 }
 
@@ -65,8 +71,13 @@ pub struct MockConfig {
     pub responses: HashMap<String, MockedResponse>,
 }
 
-fn object<'v>(value: &'v Value, pointer: &str) -> Result<&'v serde_json::Map<String, Value>, MockConfigError> {
-    value.as_object().ok_or_else(|| err(pointer, "expected an object"))
+fn object<'v>(
+    value: &'v Value,
+    pointer: &str,
+) -> Result<&'v serde_json::Map<String, Value>, MockConfigError> {
+    value
+        .as_object()
+        .ok_or_else(|| err(pointer, "expected an object"))
 }
 
 fn token(key: &str) -> String {
@@ -76,7 +87,8 @@ fn token(key: &str) -> String {
 impl MockConfig {
     /// Parses the file's text.
     pub fn parse_str(text: &str) -> Result<MockConfig, MockConfigError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| err("", format!("not valid JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| err("", format!("not valid JSON: {e}")))?;
         Self::parse(&value)
     }
 
@@ -87,14 +99,19 @@ impl MockConfig {
         let root = object(value, "")?;
         for key in root.keys() {
             if key != "StateMachines" && key != "MockedResponses" {
-                return Err(err(format!("/{}", token(key)), format!("unknown field '{key}'")));
+                return Err(err(
+                    format!("/{}", token(key)),
+                    format!("unknown field '{key}'"),
+                ));
             }
         }
         let mut config = MockConfig::default();
         if let Some(responses) = root.get("MockedResponses") {
             for (name, response) in object(responses, "/MockedResponses")? {
                 let pointer = format!("/MockedResponses/{}", token(name));
-                config.responses.insert(name.clone(), parse_response(response, &pointer)?);
+                config
+                    .responses
+                    .insert(name.clone(), parse_response(response, &pointer)?);
             }
         }
         if let Some(machines) = root.get("StateMachines") {
@@ -104,20 +121,25 @@ impl MockConfig {
                 let mut cases = HashMap::new();
                 for (key, value) in body {
                     if key != "TestCases" {
-                        return Err(err(format!("{pointer}/{}", token(key)), format!("unknown field '{key}'")));
+                        return Err(err(
+                            format!("{pointer}/{}", token(key)),
+                            format!("unknown field '{key}'"),
+                        ));
                     }
                     for (case, states) in object(value, &format!("{pointer}/TestCases"))? {
                         let case_pointer = format!("{pointer}/TestCases/{}", token(case));
                         let mut mocks = HashMap::new();
                         for (state, response) in object(states, &case_pointer)? {
                             let state_pointer = format!("{case_pointer}/{}", token(state));
-                            let response = response
-                                .as_str()
-                                .ok_or_else(|| err(&state_pointer, "expected the name of a mocked response"))?;
+                            let response = response.as_str().ok_or_else(|| {
+                                err(&state_pointer, "expected the name of a mocked response")
+                            })?;
                             if !config.responses.contains_key(response) {
                                 return Err(err(
                                     &state_pointer,
-                                    format!("no mocked response named '{response}' in MockedResponses"),
+                                    format!(
+                                        "no mocked response named '{response}' in MockedResponses"
+                                    ),
                                 ));
                             }
                             mocks.insert(state.clone(), response.to_string());
@@ -136,12 +158,18 @@ impl MockConfig {
         let cases = self.state_machines.get(machine).ok_or_else(|| {
             let mut names: Vec<_> = self.state_machines.keys().cloned().collect();
             names.sort();
-            format!("the mock file has no state machine '{machine}' (it has: {})", names.join(", "))
+            format!(
+                "the mock file has no state machine '{machine}' (it has: {})",
+                names.join(", ")
+            )
         })?;
         cases.get(case).ok_or_else(|| {
             let mut names: Vec<_> = cases.keys().cloned().collect();
             names.sort();
-            format!("state machine '{machine}' has no test case '{case}' in the mock file (it has: {})", names.join(", "))
+            format!(
+                "state machine '{machine}' has no test case '{case}' in the mock file (it has: {})",
+                names.join(", ")
+            )
         })
     }
 }
@@ -160,8 +188,12 @@ fn parse_response(value: &Value, pointer: &str) -> Result<MockedResponse, MockCo
     let mut ranges = Vec::new();
     for (key, entry) in object(value, pointer)? {
         let entry_pointer = format!("{pointer}/{}", token(key));
-        let (lo, hi) = parse_range(key)
-            .ok_or_else(|| err(&entry_pointer, format!("'{key}' is not an invocation number (\"0\") or range (\"1-2\")")))?;
+        let (lo, hi) = parse_range(key).ok_or_else(|| {
+            err(
+                &entry_pointer,
+                format!("'{key}' is not an invocation number (\"0\") or range (\"1-2\")"),
+            )
+        })?;
         let entry = object(entry, &entry_pointer)?;
         let answer = match (entry.get("Return"), entry.get("Throw"), entry.len()) {
             (Some(ret), None, 1) => MockAnswer::Return(ret.clone()),
@@ -172,19 +204,29 @@ fn parse_response(value: &Value, pointer: &str) -> Result<MockedResponse, MockCo
                     match throw.get(field) {
                         None => Ok(String::new()),
                         Some(Value::String(s)) => Ok(s.clone()),
-                        Some(_) => Err(err(format!("{throw_pointer}/{field}"), "expected a string")),
+                        Some(_) => {
+                            Err(err(format!("{throw_pointer}/{field}"), "expected a string"))
+                        }
                     }
                 };
                 MockAnswer::Throw(Failure::new(text("Error")?, text("Cause")?))
             }
-            _ => return Err(err(&entry_pointer, "expected exactly one of 'Return' or 'Throw'")),
+            _ => {
+                return Err(err(
+                    &entry_pointer,
+                    "expected exactly one of 'Return' or 'Throw'",
+                ));
+            }
         };
         ranges.push((lo, hi, answer));
     }
     ranges.sort_by_key(|(lo, _, _)| *lo);
     for pair in ranges.windows(2) {
         if pair[0].1 >= pair[1].0 {
-            return Err(err(pointer, format!("invocation {} is mocked twice", pair[1].0)));
+            return Err(err(
+                pointer,
+                format!("invocation {} is mocked twice", pair[1].0),
+            ));
         }
     }
     Ok(MockedResponse { ranges })
@@ -206,13 +248,27 @@ impl MockInvoker<NoInvoker> {
 
 impl<F: TaskInvoker> MockInvoker<F> {
     /// The mocks of `case` for `machine`, with `fallback` for unmocked states.
-    pub fn with_fallback(config: &MockConfig, machine: &str, case: &str, fallback: F) -> Result<Self, String> {
+    pub fn with_fallback(
+        config: &MockConfig,
+        machine: &str,
+        case: &str,
+        fallback: F,
+    ) -> Result<Self, String> {
         let case_mocks = config.test_case(machine, case)?;
         let mocks = case_mocks
             .iter()
-            .filter_map(|(state, response)| config.responses.get(response).map(|r| (state.clone(), r.clone())))
+            .filter_map(|(state, response)| {
+                config
+                    .responses
+                    .get(response)
+                    .map(|r| (state.clone(), r.clone()))
+            })
             .collect();
-        Ok(MockInvoker { mocks, counts: Mutex::new(HashMap::new()), fallback })
+        Ok(MockInvoker {
+            mocks,
+            counts: Mutex::new(HashMap::new()),
+            fallback,
+        })
     }
 
     /// True when `state` has a mock in this test case.
@@ -222,7 +278,9 @@ impl<F: TaskInvoker> MockInvoker<F> {
 
     fn next_count(&self, execution: &str, state: &str) -> u32 {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let count = counts.entry((execution.to_string(), state.to_string())).or_insert(0);
+        let count = counts
+            .entry((execution.to_string(), state.to_string()))
+            .or_insert(0);
         let n = *count;
         *count += 1;
         n
@@ -230,7 +288,11 @@ impl<F: TaskInvoker> MockInvoker<F> {
 }
 
 impl<F: TaskInvoker> TaskInvoker for MockInvoker<F> {
-    fn invoke(&self, execution: &ExecutionInfo, request: &TaskRequest) -> impl Future<Output = TaskOutcome> + Send {
+    fn invoke(
+        &self,
+        execution: &ExecutionInfo,
+        request: &TaskRequest,
+    ) -> impl Future<Output = TaskOutcome> + Send {
         let mocked = self.mocks.get(&request.state_name).map(|response| {
             let n = self.next_count(&execution.execution_arn, &request.state_name);
             match response.answer(n) {

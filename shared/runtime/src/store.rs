@@ -6,7 +6,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use asl::Definition;
-use engine::{ChildOutcome, ChildReport, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus, Transition};
+use engine::{
+    ChildOutcome, ChildReport, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus, Transition,
+};
 use serde_json::Value;
 
 /// Errors of a store adapter (I/O, throttling, corrupt items). A lost race
@@ -75,7 +77,13 @@ pub struct ExecutionRecord {
 impl ExecutionSummary {
     /// The summary of a new execution.
     pub fn running() -> Self {
-        ExecutionSummary { status: RunStatus::Running, stop_time_ms: None, output: None, error: None, cause: None }
+        ExecutionSummary {
+            status: RunStatus::Running,
+            stop_time_ms: None,
+            output: None,
+            error: None,
+            cause: None,
+        }
     }
 
     /// The summary after the root run's final transition.
@@ -86,7 +94,8 @@ impl ExecutionSummary {
         summary.stop_time_ms = last.map(|e| e.timestamp_ms);
         match last.map(|e| &e.details) {
             Some(D::ExecutionSucceeded { output }) => summary.output = Some(output.clone()),
-            Some(D::ExecutionFailed { error, cause }) | Some(D::ExecutionTimedOut { error, cause }) => {
+            Some(D::ExecutionFailed { error, cause })
+            | Some(D::ExecutionTimedOut { error, cause }) => {
                 summary.error = Some(error.clone());
                 summary.cause = Some(cause.clone());
             }
@@ -112,10 +121,17 @@ pub trait StateStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The execution's record.
-    fn execution(&self, arn: &str) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send;
+    fn execution(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send;
 
     /// The newest snapshot of a run, `None` before its first commit.
-    fn load_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send;
+    fn load_run(
+        &self,
+        arn: &str,
+        run: &RunId,
+    ) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send;
 
     /// Commits a transition (its run snapshot at `transition.run.version` and
     /// its history events) if the stored run is still at the version before it.
@@ -143,7 +159,10 @@ pub trait StateStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<ChildOutcome>, StoreError>> + Send;
 
     /// The merged history, oldest first.
-    fn history(&self, arn: &str) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
+    fn history(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
 }
 
 /// Parses an execution input given as text, for callers that hold text.
