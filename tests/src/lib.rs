@@ -178,3 +178,81 @@ pub fn workspace_json(path: &str) -> Value {
     serde_json::from_str(&workspace_file(path))
         .unwrap_or_else(|e| panic!("{path} is not JSON: {e}"))
 }
+
+impl Outcome {
+    /// `Type +ms` per event, the timestamp relative to [`T0_MS`] (exact timing assertions).
+    pub fn timed_types(&self) -> Vec<String> {
+        self.history
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} +{}",
+                    e.event.details.type_name(),
+                    e.event.timestamp_ms - T0_MS
+                )
+            })
+            .collect()
+    }
+
+    /// Event `id` (1-based) in the GetExecutionHistory shape.
+    pub fn event_json(&self, id: u64) -> Value {
+        let history = self.history_json();
+        history["events"][(id - 1) as usize].clone()
+    }
+
+    /// The GetExecutionHistory events of one type, in order.
+    pub fn events_of(&self, type_name: &str) -> Vec<Value> {
+        let history = self.history_json();
+        history["events"]
+            .as_array()
+            .map(|events| {
+                events
+                    .iter()
+                    .filter(|e| e["type"] == type_name)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A task result.
+pub fn succeed(value: Value) -> TaskOutcome {
+    TaskOutcome::Succeeded(value)
+}
+
+/// A task failure with `error` and `cause`.
+pub fn fail(error: &str, cause: &str) -> TaskOutcome {
+    TaskOutcome::Failed(asl::Failure::new(error, cause))
+}
+
+/// Every task request an invoker saw, in order.
+pub type Requests = Arc<std::sync::Mutex<Vec<TaskRequest>>>;
+
+/// An [`FnInvoker`] that also records the requests it answers.
+pub fn recording(
+    f: impl Fn(&TaskRequest) -> TaskOutcome + Send + Sync + 'static,
+) -> (FnInvoker, Requests) {
+    let seen: Requests = Arc::default();
+    let log = seen.clone();
+    let invoker = FnInvoker::new(move |req| {
+        log.lock().unwrap_or_else(|e| e.into_inner()).push(req.clone());
+        f(req)
+    });
+    (invoker, seen)
+}
+
+/// The requests seen so far.
+pub fn seen(requests: &Requests) -> Vec<TaskRequest> {
+    requests.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// An invoker answering the n-th call (0-based, over the whole execution) with `answers[n]`
+/// (the last answer repeats).
+pub fn sequence(answers: Vec<TaskOutcome>) -> (FnInvoker, Requests) {
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    recording(move |_| {
+        let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        answers[n.min(answers.len() - 1)].clone()
+    })
+}
