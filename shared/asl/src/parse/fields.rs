@@ -277,8 +277,18 @@ impl<'a> Obj<'a> {
     /// Rejects every field not in `allowed`. A field listed in `deferred` (with
     /// the rest of its message) is valid ASL this build does not run yet.
     pub fn check_fields(&self, allowed: &[&str], deferred: &[(&str, &str)], errs: &mut Errors) {
+        self.check_fields_by(|key| allowed.contains(&key), deferred, errs);
+    }
+
+    /// Like [`Obj::check_fields`], with the allowed fields given by a predicate.
+    pub fn check_fields_by(
+        &self,
+        allowed: impl Fn(&str) -> bool,
+        deferred: &[(&str, &str)],
+        errs: &mut Errors,
+    ) {
         for key in self.map.keys() {
-            if allowed.contains(&key.as_str()) {
+            if allowed(key) {
                 continue;
             }
             let ptr = self.at(key);

@@ -1,11 +1,17 @@
 //! From JSON to a validated [`Definition`]: every check CreateStateMachine
 //! makes, each error with the JSON pointer of the offending field.
 //!
-//! The walk is split by concern: [`fields`] reads typed fields, [`paths`]
-//! compiles paths and templates, [`block`] handles blocks and state names,
-//! [`state`] what every state shares, the type modules the rest, and
-//! [`graph`] reachability. Errors are collected, never returned early, so one
-//! call reports every problem of a definition.
+//! The walk is split by concern: `fields` reads typed fields, `paths`
+//! compiles paths and templates, `block` handles blocks and state names,
+//! `state` what every state shares, `task`/`flow`/`parallel`/`map`/`recovery`
+//! the rest, and `graph` reachability. Errors are collected, never returned
+//! early, so one call reports every problem of a definition.
+//!
+//! Where errors point: a missing required field, and two fields that exclude
+//! each other (`Next` and `End`, `TimeoutSeconds` and `TimeoutSecondsPath`),
+//! at the object holding them; a bad value or a field that does not belong,
+//! at the field itself; an unreachable state at the state; a block without a
+//! terminal state at its `States`.
 
 mod block;
 mod fields;

@@ -28,122 +28,69 @@ pub(super) const DEFERRED: [(&str, &str); 7] = [
     ),
 ];
 
-/// The fields a state of type `ty` may have (JSONPath mode).
-fn allowed_fields(ty: &str) -> &'static [&'static str] {
-    const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
-    match ty {
-        "Task" => &[
-            "Type",
-            "Comment",
-            "QueryLanguage",
-            "InputPath",
-            "OutputPath",
-            "Next",
-            "End",
-            "Parameters",
-            "ResultSelector",
-            "ResultPath",
-            "Retry",
-            "Catch",
-            "Resource",
-            "TimeoutSeconds",
-            "TimeoutSecondsPath",
-            "HeartbeatSeconds",
-            "HeartbeatSecondsPath",
-            "Credentials",
-        ],
-        "Pass" => &[
-            "Type",
-            "Comment",
-            "QueryLanguage",
-            "InputPath",
-            "OutputPath",
-            "Next",
-            "End",
-            "Parameters",
-            "ResultPath",
-            "Result",
-        ],
-        "Choice" => &[
-            "Type",
-            "Comment",
-            "QueryLanguage",
-            "InputPath",
-            "OutputPath",
-            "Choices",
-            "Default",
-        ],
-        "Wait" => &[
-            "Type",
-            "Comment",
-            "QueryLanguage",
-            "InputPath",
-            "OutputPath",
-            "Next",
-            "End",
-            "Seconds",
-            "SecondsPath",
-            "Timestamp",
-            "TimestampPath",
-        ],
-        "Succeed" => &[
-            "Type",
-            "Comment",
-            "QueryLanguage",
-            "InputPath",
-            "OutputPath",
-        ],
-        "Fail" => &[
-            "Type",
-            "Comment",
-            "QueryLanguage",
-            "Error",
-            "ErrorPath",
-            "Cause",
-            "CausePath",
-        ],
-        "Parallel" => &[
-            "Type",
-            "Comment",
-            "QueryLanguage",
-            "InputPath",
-            "OutputPath",
-            "Next",
-            "End",
-            "Parameters",
-            "ResultSelector",
-            "ResultPath",
-            "Retry",
-            "Catch",
-            "Branches",
-        ],
-        "Map" => &[
-            "Type",
-            "Comment",
-            "QueryLanguage",
-            "InputPath",
-            "OutputPath",
-            "Next",
-            "End",
-            "Parameters",
-            "ResultSelector",
-            "ResultPath",
-            "Retry",
-            "Catch",
-            "ItemProcessor",
-            "Iterator",
-            "ItemsPath",
-            "ItemSelector",
-            "MaxConcurrency",
-            "MaxConcurrencyPath",
-            "ToleratedFailureCount",
-            "ToleratedFailureCountPath",
-            "ToleratedFailurePercentage",
-            "ToleratedFailurePercentagePath",
-            "Label",
-        ],
-        _ => COMMON,
-    }
+/// Every state type.
+const ANY: &[&str] = &TYPES;
+/// The types with `InputPath`/`OutputPath` (all but Fail).
+const WITH_IO: &[&str] = &[
+    "Task", "Pass", "Choice", "Wait", "Succeed", "Parallel", "Map",
+];
+/// The types with `Next`/`End`.
+const FLOWING: &[&str] = &["Task", "Pass", "Wait", "Parallel", "Map"];
+/// The types with `Parameters` and `ResultPath`.
+const SHAPING: &[&str] = &["Task", "Pass", "Parallel", "Map"];
+/// The types with `ResultSelector`, `Retry` and `Catch`.
+const WORKING: &[&str] = &["Task", "Parallel", "Map"];
+
+/// The field × state matrix (JSONPath mode): each field and the state types that may have it.
+const MATRIX: &[(&str, &[&str])] = &[
+    ("Type", ANY),
+    ("Comment", ANY),
+    ("QueryLanguage", ANY),
+    ("InputPath", WITH_IO),
+    ("OutputPath", WITH_IO),
+    ("Next", FLOWING),
+    ("End", FLOWING),
+    ("Parameters", SHAPING),
+    ("ResultPath", SHAPING),
+    ("ResultSelector", WORKING),
+    ("Retry", WORKING),
+    ("Catch", WORKING),
+    ("Result", &["Pass"]),
+    ("Resource", &["Task"]),
+    ("TimeoutSeconds", &["Task"]),
+    ("TimeoutSecondsPath", &["Task"]),
+    ("HeartbeatSeconds", &["Task"]),
+    ("HeartbeatSecondsPath", &["Task"]),
+    ("Credentials", &["Task"]),
+    ("Choices", &["Choice"]),
+    ("Default", &["Choice"]),
+    ("Seconds", &["Wait"]),
+    ("SecondsPath", &["Wait"]),
+    ("Timestamp", &["Wait"]),
+    ("TimestampPath", &["Wait"]),
+    ("Error", &["Fail"]),
+    ("ErrorPath", &["Fail"]),
+    ("Cause", &["Fail"]),
+    ("CausePath", &["Fail"]),
+    ("Branches", &["Parallel"]),
+    ("ItemProcessor", &["Map"]),
+    ("Iterator", &["Map"]),
+    ("ItemsPath", &["Map"]),
+    ("ItemSelector", &["Map"]),
+    ("MaxConcurrency", &["Map"]),
+    ("MaxConcurrencyPath", &["Map"]),
+    ("ToleratedFailureCount", &["Map"]),
+    ("ToleratedFailureCountPath", &["Map"]),
+    ("ToleratedFailurePercentage", &["Map"]),
+    ("ToleratedFailurePercentagePath", &["Map"]),
+    ("Label", &["Map"]),
+];
+
+/// True when a state of type `ty` may have `field` (JSONPath mode).
+fn allowed(ty: &str, field: &str) -> bool {
+    MATRIX
+        .iter()
+        .any(|(name, types)| *name == field && types.contains(&ty))
 }
 
 /// The state's `Type`, if it is a known one.
@@ -170,7 +117,7 @@ pub(super) fn parse<'a>(
     };
     let obj = Obj::new(map, raw.ptr.clone());
     let ty = state_type(&obj, &mut p.errors)?;
-    obj.check_fields(allowed_fields(ty), &DEFERRED, &mut p.errors);
+    obj.check_fields_by(|field| allowed(ty, field), &DEFERRED, &mut p.errors);
     obj.string("Comment", &mut p.errors);
     query_language(&obj, &mut p.errors);
     let (input_path, output_path) = if ty == "Fail" {
