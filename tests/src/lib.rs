@@ -236,7 +236,9 @@ pub fn recording(
     let seen: Requests = Arc::default();
     let log = seen.clone();
     let invoker = FnInvoker::new(move |req| {
-        log.lock().unwrap_or_else(|e| e.into_inner()).push(req.clone());
+        log.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(req.clone());
         f(req)
     });
     (invoker, seen)
