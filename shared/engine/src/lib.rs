@@ -21,7 +21,7 @@ pub use event::{Event, TaskOutcome};
 pub use exec::ExecutionInfo;
 pub use history::{EventDetails, HistoryEvent, Prev, StateRef, StateType, TaskRef};
 pub use snapshot::{Cursor, FanOut, Phase, Run, RunId, RunStatus};
-pub use step::{Ctx, Rejected, Transition, start_child, start_execution, step};
+pub use step::{Ctx, Rejected, Rejection, Transition, start_child, start_execution, step};
 
 /// The largest payload (state input or output, task result) Step Functions
 /// accepts, in bytes of UTF-8 JSON.

@@ -51,6 +51,15 @@ pub enum Rejected {
     Stale(&'static str),
 }
 
+/// An event that was not applied, with the run it was meant for, unchanged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    /// Why it was not applied.
+    pub reason: Rejected,
+    /// The run, as it was given.
+    pub run: Run,
+}
+
 /// Starts an execution: records `ExecutionStarted` and runs the first state.
 pub fn start_execution(def: &Definition, exec: &ExecutionInfo, ctx: &mut Ctx<'_>) -> Transition {
     let block = def.block(Definition::ROOT);
@@ -119,18 +128,30 @@ pub fn start_child(
     s.finish()
 }
 
-/// Applies one event to a run.
+/// Applies one event to a run. A rejected event leaves the run untouched
+/// and hands it back.
 pub fn step(
     def: &Definition,
     exec: &ExecutionInfo,
     run: Run,
     event: Event,
     ctx: &mut Ctx<'_>,
-) -> Result<Transition, Rejected> {
+) -> Result<Transition, Box<Rejection>> {
     if run.status != RunStatus::Running {
-        return Err(Rejected::NotRunning);
+        return Err(Box::new(Rejection {
+            reason: Rejected::NotRunning,
+            run,
+        }));
     }
     let mut s = Stepper::new(def, exec, ctx, run);
+    match apply(&mut s, event) {
+        Ok(()) => Ok(s.finish()),
+        Err(reason) => Err(Box::new(Rejection { reason, run: s.run })),
+    }
+}
+
+/// Dispatches an event. Every rejection is decided before the run changes.
+fn apply(s: &mut Stepper<'_, '_, '_>, event: Event) -> Result<(), Rejected> {
     match event {
         Event::Advance { version } => {
             if s.run.version != version || s.run.cursor.phase != Phase::Ready {
@@ -149,6 +170,13 @@ pub fn step(
                     ));
                 }
             }
+            let lambda = matches!(&s.state().kind,
+                StateKind::Task(t) if matches!(t.resource, Resource::LambdaFunction { .. }));
+            if lambda && matches!(outcome, TaskOutcome::Submitted(_)) {
+                return Err(Rejected::Stale(
+                    "a Lambda function task cannot be submitted",
+                ));
+            }
             s.on_task_result(outcome)?;
         }
         Event::TaskHeartbeat { task_id } => s.on_heartbeat(task_id)?,
@@ -166,7 +194,7 @@ pub fn step(
         Event::Abort => s.abort_child()?,
         Event::Stop { error, cause } => s.stop(error, cause)?,
     }
-    Ok(s.finish())
+    Ok(())
 }
 
 /// The working state of one transition.
@@ -1036,11 +1064,6 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         }
         match outcome {
             TaskOutcome::Submitted(value) => {
-                if lambda {
-                    return Err(Rejected::Stale(
-                        "a Lambda function task cannot be submitted",
-                    ));
-                }
                 self.emit(EventDetails::TaskSubmitted {
                     task: task_ref(&task.resource),
                     output: value.to_string(),

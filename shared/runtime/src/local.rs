@@ -251,34 +251,38 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
                 )
             }
             Kind::Event(run_id, event) => {
-                let Some(run) = self.store.load_run(&arn, &run_id).await? else {
+                let Some(run) = self.store.checkout_run(&arn, &run_id).await? else {
                     return Ok(());
                 };
-                match engine::step(
-                    def,
-                    info,
-                    run,
-                    event,
-                    &mut Ctx {
-                        now_ms,
-                        entropy: &mut *self.entropy,
-                    },
-                ) {
+                let mut ctx = Ctx {
+                    now_ms,
+                    entropy: &mut *self.entropy,
+                };
+                match engine::step(def, info, run, event, &mut ctx) {
                     Ok(t) => t,
-                    Err(_) => return Ok(()),
+                    Err(rejection) => {
+                        self.store.restore_run(&arn, rejection.run).await?;
+                        return Ok(());
+                    }
                 }
             }
         };
-        let ids = match self.store.commit(&arn, &transition).await? {
+        let Transition {
+            run,
+            history,
+            effects,
+        } = transition;
+        let run_id = run.id.clone();
+        let observed = self.observer.is_some().then(|| history.clone());
+        let ids = match self.store.commit(&arn, run, history).await? {
             CommitOutcome::Committed(ids) => ids,
             CommitOutcome::AlreadyCommitted => return Ok(()),
         };
         self.transitions += 1;
-        if let Some(observer) = self.observer.as_mut() {
-            observer.on_commit(&record, &transition.history, &ids);
+        if let (Some(observer), Some(events)) = (self.observer.as_mut(), observed) {
+            observer.on_commit(&record, &events, &ids);
         }
-        let run_id = transition.run.id;
-        for effect in transition.effects {
+        for effect in effects {
             self.perform(&arn, &run_id, effect, &record).await?;
         }
         Ok(())

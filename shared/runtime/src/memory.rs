@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use asl::Definition;
-use engine::{ChildOutcome, ChildReport, ExecutionInfo, Prev, Run, RunId, Transition};
+use engine::{ChildOutcome, ChildReport, ExecutionInfo, HistoryEvent, Prev, Run, RunId};
 
 use crate::store::{
     CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StoreError,
@@ -19,7 +19,10 @@ pub struct MemoryStateStore {
 
 struct Execution {
     record: ExecutionRecord,
+    /// Snapshots not checked out at the moment.
     runs: HashMap<RunId, Run>,
+    /// Committed version of every run (checked out or not).
+    versions: HashMap<RunId, u64>,
     history: Vec<RecordedEvent>,
     /// Per run: its local event id → merged id.
     ids: HashMap<RunId, HashMap<u64, u64>>,
@@ -96,6 +99,7 @@ impl StateStore for MemoryStateStore {
                     Execution {
                         record,
                         runs: HashMap::new(),
+                        versions: HashMap::new(),
                         history: Vec::new(),
                         ids: HashMap::new(),
                         children: HashMap::new(),
@@ -132,21 +136,55 @@ impl StateStore for MemoryStateStore {
         async move { result }
     }
 
+    /// Hands the snapshot itself over: the local runtime makes one
+    /// transition at a time, so nobody else needs it until the commit.
+    fn checkout_run(
+        &self,
+        arn: &str,
+        run: &RunId,
+    ) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
+        let result = self
+            .lock()
+            .get_mut(arn)
+            .map(|e| e.runs.remove(run))
+            .ok_or_else(|| missing(arn));
+        async move { result }
+    }
+
+    fn restore_run(
+        &self,
+        arn: &str,
+        run: Run,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let result = (|| {
+            let mut all = self.lock();
+            let exec = all.get_mut(arn).ok_or_else(|| missing(arn))?;
+            if exec.versions.get(&run.id) == Some(&run.version) {
+                exec.runs.insert(run.id.clone(), run);
+            }
+            Ok(())
+        })();
+        async move { result }
+    }
+
     fn commit(
         &self,
         arn: &str,
-        transition: &Transition,
+        run: Run,
+        history: Vec<HistoryEvent>,
     ) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send {
         let result = (|| {
             let mut all = self.lock();
             let exec = all.get_mut(arn).ok_or_else(|| missing(arn))?;
-            let run = &transition.run;
-            let stored = exec.runs.get(&run.id).map(|r| r.version).unwrap_or(0);
+            let stored = exec.versions.get(&run.id).copied().unwrap_or(0);
             if stored + 1 != run.version {
                 return Ok(CommitOutcome::AlreadyCommitted);
             }
-            let mut assigned = Vec::with_capacity(transition.history.len());
-            for event in &transition.history {
+            let mut assigned = Vec::with_capacity(history.len());
+            if run.id.is_root() && run.status != engine::RunStatus::Running {
+                exec.record.summary = ExecutionSummary::from_final(&run, history.last());
+            }
+            for event in history {
                 let id = exec.history.len() as u64 + 1;
                 let previous = exec.resolve(&run.id, event.previous);
                 exec.ids
@@ -156,14 +194,12 @@ impl StateStore for MemoryStateStore {
                 exec.history.push(RecordedEvent {
                     id,
                     previous_event_id: previous,
-                    event: event.clone(),
+                    event,
                 });
                 assigned.push((id, previous));
             }
-            if run.id.is_root() && run.status != engine::RunStatus::Running {
-                exec.record.summary = ExecutionSummary::from_final(run, transition.history.last());
-            }
-            exec.runs.insert(run.id.clone(), run.clone());
+            exec.versions.insert(run.id.clone(), run.version);
+            exec.runs.insert(run.id.clone(), run);
             Ok(CommitOutcome::Committed(assigned))
         })();
         async move { result }

@@ -6,9 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use asl::Definition;
-use engine::{
-    ChildOutcome, ChildReport, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus, Transition,
-};
+use engine::{ChildOutcome, ChildReport, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus};
 use serde_json::Value;
 
 /// Errors of a store adapter (I/O, throttling, corrupt items). A lost race
@@ -133,12 +131,36 @@ pub trait StateStore: Send + Sync + 'static {
         run: &RunId,
     ) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send;
 
-    /// Commits a transition (its run snapshot at `transition.run.version` and
-    /// its history events) if the stored run is still at the version before it.
+    /// The newest snapshot of a run, for the one transition about to be made
+    /// from it: a store that can hand over the snapshot itself instead of a
+    /// copy (the in-memory store) does, and takes it back through
+    /// [`StateStore::commit`] or [`StateStore::restore_run`].
+    fn checkout_run(
+        &self,
+        arn: &str,
+        run: &RunId,
+    ) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
+        self.load_run(arn, run)
+    }
+
+    /// Gives back a checked-out snapshot whose event was rejected.
+    fn restore_run(
+        &self,
+        arn: &str,
+        run: Run,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (arn, run);
+        async { Ok(()) }
+    }
+
+    /// Commits a transition — the run's snapshot at `run.version` and the
+    /// history events it recorded — if the stored run is still at the version
+    /// before it.
     fn commit(
         &self,
         arn: &str,
-        transition: &Transition,
+        run: Run,
+        history: Vec<HistoryEvent>,
     ) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send;
 
     /// Stores a child's outcome once; true the first time.
