@@ -100,6 +100,8 @@ pub enum ChildOutcome {
     Succeeded(Value),
     /// Its failure.
     Failed(Failure),
+    /// It was stopped because a sibling failed (or the execution stopped).
+    Aborted,
 }
 
 /// A child's report to its parent.

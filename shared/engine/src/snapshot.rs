@@ -213,6 +213,8 @@ pub struct FanOut {
     pub last_child_event: Prev,
     /// All children finished; their results were requested.
     pub collecting: bool,
+    /// The state is failing with this error; it waits for the started children to stop.
+    pub aborting: Option<asl::Failure>,
 }
 
 impl FanOut {

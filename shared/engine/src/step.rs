@@ -673,6 +673,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             selector_input: None,
             last_child_event: Prev::Local(started_event_id),
             collecting: false,
+            aborting: None,
         }));
         Ok(())
     }
@@ -803,6 +804,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             selector_input,
             last_child_event: Prev::Local(started_event_id),
             collecting: false,
+            aborting: None,
         }));
         Ok(())
     }
@@ -1239,6 +1241,13 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         self.run.last_event_id += last_event_id;
         let state = self.def.state(self.run.cursor.state);
         let is_map = matches!(state.kind, StateKind::Map(_));
+        if let Some(pending) = f.aborting.clone() {
+            // Already failing: wait until every started child has stopped.
+            if f.finished_count == f.started {
+                self.fail_fan_out(pending);
+            }
+            return Ok(());
+        }
         if let Some(failure) = failure {
             f.failed_count += 1;
             let tolerant = f.tolerated_count.is_some() || f.tolerated_percentage.is_some();
@@ -1248,18 +1257,6 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 || f.tolerated_percentage
                     .is_some_and(|p| f.failed_count as f64 * 100.0 / f.total as f64 > p);
             if exceeded {
-                let (total, all_done) = (f.total, f.finished_count == f.total);
-                self.run.cursor.prev = f.last_child_event;
-                if !all_done {
-                    self.effects
-                        .push(Effect::AbortChildren { generation, total });
-                }
-                self.run.cursor.phase = Phase::Ready;
-                self.emit(if is_map {
-                    EventDetails::MapStateFailed
-                } else {
-                    EventDetails::ParallelStateFailed
-                });
                 let failure = if is_map && tolerant {
                     Failure::new(
                         names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
@@ -1268,13 +1265,10 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 } else {
                     failure
                 };
-                self.handle_failure(failure, None);
+                self.abort_fan_out(failure);
                 return Ok(());
             }
         }
-        let Phase::FanOut(f) = &mut self.run.cursor.phase else {
-            return Err(Rejected::Stale("child report while no children run"));
-        };
         if f.started < f.total {
             if let (StateKind::Map(map), Some(item)) = (&state.kind, f.pending_items.pop()) {
                 let index = f.started;
@@ -1294,24 +1288,53 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                     }
                     Err(failure) => {
                         let failure = self.in_state(failure);
-                        self.emit(EventDetails::MapStateFailed);
-                        self.handle_failure(failure, None);
+                        self.abort_fan_out(failure);
                         return Ok(());
                     }
                 }
             }
         }
-        let Phase::FanOut(f) = &mut self.run.cursor.phase else {
-            return Err(Rejected::Stale("child report while no children run"));
-        };
-        if f.finished_count == f.total {
-            f.collecting = true;
-            self.effects.push(Effect::CollectChildren {
-                generation,
-                total: f.total,
-            });
+        if let Phase::FanOut(f) = &mut self.run.cursor.phase {
+            if f.finished_count == f.total {
+                f.collecting = true;
+                self.effects.push(Effect::CollectChildren {
+                    generation,
+                    total: f.total,
+                });
+            }
         }
         Ok(())
+    }
+
+    /// A Parallel or Map state fails: stop the children still running and
+    /// fail once they have stopped (at once when none runs).
+    fn abort_fan_out(&mut self, failure: Failure) {
+        let Phase::FanOut(f) = &mut self.run.cursor.phase else {
+            return self.handle_failure(failure, None);
+        };
+        if f.finished_count == f.started {
+            return self.fail_fan_out(failure);
+        }
+        f.aborting = Some(failure);
+        self.effects.push(Effect::AbortChildren {
+            generation: f.generation,
+            total: f.started,
+        });
+    }
+
+    /// Records `ParallelStateFailed` / `MapStateFailed` after the last child, then Retry/Catch/fail.
+    fn fail_fan_out(&mut self, failure: Failure) {
+        if let Phase::FanOut(f) = &self.run.cursor.phase {
+            self.run.cursor.prev = f.last_child_event;
+        }
+        self.run.cursor.phase = Phase::Ready;
+        let is_map = matches!(self.state().kind, StateKind::Map(_));
+        self.emit(if is_map {
+            EventDetails::MapStateFailed
+        } else {
+            EventDetails::ParallelStateFailed
+        });
+        self.handle_failure(failure, None);
     }
 
     fn on_children_collected(
@@ -1341,6 +1364,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             .map(|r| match r {
                 ChildOutcome::Succeeded(v) => v,
                 ChildOutcome::Failed(f) => json!({"Error": f.error, "Cause": f.cause}),
+                ChildOutcome::Aborted => Value::Null,
             })
             .collect();
         if let Err(failure) = self.finish_fan_in(Value::Array(values)) {
@@ -1405,6 +1429,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             });
         }
         self.run.status = RunStatus::Aborted;
+        self.report(&link, ChildOutcome::Aborted);
         Ok(())
     }
 

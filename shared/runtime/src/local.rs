@@ -374,6 +374,11 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
                     let failure = match &report.outcome {
                         ChildOutcome::Failed(f) => Some(f.clone()),
                         ChildOutcome::Succeeded(_) => None,
+                        // Only a failing parent aborts its children, and it counts every report alike.
+                        ChildOutcome::Aborted => Some(asl::Failure::new(
+                            "States.Aborted",
+                            "The child run was aborted.",
+                        )),
                     };
                     let event = Event::ChildFinished {
                         generation: report.generation,
