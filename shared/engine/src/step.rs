@@ -942,13 +942,14 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     /// The run fails with an uncaught error.
     fn fail_run(&mut self, failure: Failure) {
         self.run.status = RunStatus::Failed;
-        if let Phase::FanOut(f) = &self.run.cursor.phase {
-            if !f.collecting && f.finished_count < f.total {
-                self.effects.push(Effect::AbortChildren {
-                    generation: f.generation,
-                    total: f.total,
-                });
-            }
+        if let Phase::FanOut(f) = &self.run.cursor.phase
+            && !f.collecting
+            && f.finished_count < f.total
+        {
+            self.effects.push(Effect::AbortChildren {
+                generation: f.generation,
+                total: f.total,
+            });
         }
         self.run.cursor.phase = Phase::Ready;
         match self.run.parent.clone() {
@@ -1269,8 +1270,10 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 return Ok(());
             }
         }
-        if f.started < f.total {
-            if let (StateKind::Map(map), Some(item)) = (&state.kind, f.pending_items.pop()) {
+        if f.started < f.total
+            && let (StateKind::Map(map), Some(item)) = (&state.kind, f.pending_items.pop())
+        {
+            {
                 let index = f.started;
                 f.started += 1;
                 let started_event_id = f.started_event_id;
@@ -1294,14 +1297,14 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 }
             }
         }
-        if let Phase::FanOut(f) = &mut self.run.cursor.phase {
-            if f.finished_count == f.total {
-                f.collecting = true;
-                self.effects.push(Effect::CollectChildren {
-                    generation,
-                    total: f.total,
-                });
-            }
+        if let Phase::FanOut(f) = &mut self.run.cursor.phase
+            && f.finished_count == f.total
+        {
+            f.collecting = true;
+            self.effects.push(Effect::CollectChildren {
+                generation,
+                total: f.total,
+            });
         }
         Ok(())
     }
