@@ -743,6 +743,36 @@ fn tolerated_failure_percentage_path_out_of_range_is_a_runtime_error() {
     );
 }
 
+#[test]
+#[ignore = "BUG (not implemented): a DISTRIBUTED Map records inline-Map iteration events; AWS records MapRunStarted/MapRunSucceeded and no MapIteration* events"]
+fn distributed_map_history() {
+    let def = json!({"StartAt": "M", "States": {
+        "M": {"Type": "Map", "ItemProcessor": distributed(pass_processor()), "Next": "Finish"},
+        "Finish": {"Type": "Succeed"}
+    }});
+    let out = run(&def, json!(["Hello", "World"]));
+    assert_eq!(out.output(), json!(["Hello", "World"]));
+    assert_eq!(
+        out.lines(),
+        [
+            "1 0 ExecutionStarted",
+            "2 0 MapStateEntered M",
+            "3 2 MapStateStarted",
+            "4 3 MapRunStarted",
+            "5 4 MapRunSucceeded",
+            "6 5 MapStateSucceeded",
+            "7 5 MapStateExited M",
+            "8 7 SucceedStateEntered Finish",
+            "9 8 SucceedStateExited Finish",
+            "10 9 ExecutionSucceeded"
+        ]
+    );
+    assert_eq!(
+        out.event_json(3)["mapStateStartedEventDetails"],
+        json!({"length": 2})
+    );
+}
+
 // ----- scale --------------------------------------------------------------------------
 
 #[test]
