@@ -273,3 +273,65 @@ fn a_failing_iteration_aborts_the_running_ones_before_the_map_fails() {
         ["MapStateFailed", "ExecutionFailed"]
     );
 }
+
+#[test]
+fn a_retried_map_rebuilds_its_items_and_selector() {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = calls.clone();
+    let def = json!({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "MaxConcurrency": 1, "ItemsPath": "$.items",
+        "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "tag.$": "$.tag"},
+        "ItemProcessor": {"StartAt": "T", "States": {"T": {
+            "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "End": true
+        }}},
+        "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1}],
+        "ResultPath": "$.out",
+        "End": true
+    }}});
+    let out = run_with(
+        &def,
+        json!({"tag": "t", "items": ["a", "b", "c"]}),
+        FnInvoker::new(move |req| {
+            // The third call (item 2 of the first round) fails once.
+            if c.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2 {
+                fail("Flaky", "")
+            } else {
+                succeed(req.input.clone())
+            }
+        }),
+    );
+    assert_eq!(
+        out.output(),
+        json!({"tag": "t", "items": ["a", "b", "c"], "out": [
+            {"v": "a", "i": 0, "tag": "t"},
+            {"v": "b", "i": 1, "tag": "t"},
+            {"v": "c", "i": 2, "tag": "t"}
+        ]})
+    );
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 6);
+    assert_eq!(out.record.summary.stop_time_ms, Some(T0_MS + 1000));
+}
+
+#[test]
+fn parallel_inside_a_map_inside_a_parallel() {
+    let inner_parallel = json!({"StartAt": "IP", "States": {"IP": {
+        "Type": "Parallel", "End": true,
+        "Branches": [
+            {"StartAt": "Double", "States": {"Double": {"Type": "Pass", "Parameters": {"d.$": "States.MathAdd($, $)"}, "OutputPath": "$.d", "End": true}}},
+            {"StartAt": "Same", "States": {"Same": {"Type": "Pass", "End": true}}}
+        ]
+    }}});
+    let def = json!({"StartAt": "Outer", "States": {"Outer": {
+        "Type": "Parallel", "End": true,
+        "Branches": [
+            {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.n", "ItemProcessor": inner_parallel, "End": true}}},
+            {"StartAt": "Count", "States": {"Count": {"Type": "Pass", "Parameters": {"len.$": "States.ArrayLength($.n)"}, "End": true}}}
+        ]
+    }}});
+    let out = run(&def, json!({"n": [1, 2, 3]}));
+    assert_eq!(out.output(), json!([[[2, 1], [4, 2], [6, 3]], {"len": 3}]));
+    let ids: Vec<u64> = out.history.iter().map(|e| e.id).collect();
+    assert_eq!(ids, (1..=out.history.len() as u64).collect::<Vec<_>>());
+    // Every previousEventId points backwards.
+    assert!(out.history.iter().all(|e| e.previous_event_id < e.id));
+}

@@ -214,9 +214,13 @@ fn intrinsic_failure_is_catchable_on_a_task() {
     let output = out.output();
     assert_eq!(output["s"], "not json");
     assert_eq!(output["err"]["Error"], "States.IntrinsicFailure");
+    // The detail after the function name is the JSON parser's message.
+    let cause = output["err"]["Cause"].as_str().unwrap();
     assert!(
-        output["err"]["Cause"].as_str().unwrap().starts_with(PREFIX),
-        "{output}"
+        cause.starts_with(&format!(
+            "{PREFIX}States.StringToJson: the string is not valid JSON"
+        )),
+        "{cause}"
     );
     assert_eq!(
         out.types(),
