@@ -755,7 +755,7 @@ fn compile_path(
         ));
         return None;
     };
-    match Path::parse(text) {
+    match Path::parse_reference(text) {
         Ok(path) => Some(path),
         Err(reason) => {
             errors.push(ValidationError::new(
@@ -1827,6 +1827,16 @@ mod tests {
             ),
             vec![invalid("/Variable"), invalid("/TimestampEqualsPath")]
         );
+        // Variable and the …Path operands are Reference Paths: one node, no filters or wildcards.
+        assert_eq!(
+            errors(json!({"Variable": "$.items[?(@.x)]", "IsNull": true}), false),
+            vec![invalid("/Variable")]
+        );
+        assert_eq!(
+            errors(json!({"Variable": "$.a", "NumericEqualsPath": "$.b[*]"}), false),
+            vec![invalid("/NumericEqualsPath")]
+        );
+        assert!(errors(json!({"Variable": "$$.Execution.Input['a b'][0]", "IsNull": true}), false).is_empty());
     }
 
     #[test]
