@@ -31,6 +31,13 @@ pub fn parse_input(arg: &str) -> anyhow::Result<serde_json::Value> {
         ),
         None => (arg.to_string(), "--input".to_string()),
     };
+    if text.len() > engine::MAX_PAYLOAD_BYTES {
+        bail!(
+            "{source} is {} bytes; Step Functions accepts at most {} (InvalidExecutionInput)",
+            text.len(),
+            engine::MAX_PAYLOAD_BYTES
+        );
+    }
     serde_json::from_str(&text).with_context(|| format!("{source} is not valid JSON"))
 }
 
@@ -70,5 +77,11 @@ mod tests {
         let err = parse_input("{nope").unwrap_err();
         assert!(format!("{err:#}").starts_with("--input is not valid JSON"));
         assert!(parse_input("@/nonexistent/file.json").is_err());
+        let big = format!("\"{}\"", "x".repeat(engine::MAX_PAYLOAD_BYTES));
+        let err = parse_input(&big).unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "--input is 262146 bytes; Step Functions accepts at most 262144 (InvalidExecutionInput)"
+        );
     }
 }

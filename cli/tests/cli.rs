@@ -1,0 +1,186 @@
+//! The `switchyard` binary as a user runs it: exit codes, output streams, messages.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn switchyard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout_json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+#[test]
+fn validate_prints_ok_for_a_valid_definition() {
+    let out = switchyard(&["validate", "examples/order-saga.asl.json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "examples/order-saga.asl.json: OK\n"
+    );
+}
+
+#[test]
+fn validate_prints_every_error_with_its_pointer() {
+    let dir = std::env::temp_dir().join(format!("switchyard-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("bad.asl.json");
+    std::fs::write(
+        &file,
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}, "B": {"Type": "Succeed"}}}"#,
+    )
+    .expect("write");
+    let out = switchyard(&["validate", file.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/A/Next\n\
+         UNREACHABLE_STATE: State 'B' is not reachable at /States/B\n"
+    );
+}
+
+#[test]
+fn run_prints_progress_lines_when_piped_and_the_result_as_describe_execution() {
+    let out = switchyard(&[
+        "run",
+        "examples/order-saga.asl.json",
+        "--input",
+        "@examples/order-saga.input.json",
+        "--mocks",
+        "examples/order-saga.mocks.json",
+        "--test-case",
+        "HappyPath",
+        "--execution-name",
+        "cli-test",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines[0], "[    1] ExecutionStarted");
+    assert_eq!(lines[1], "[    2] TaskStateEntered         ValidateOrder");
+    assert_eq!(lines.last().copied(), Some("[   28] ExecutionSucceeded"));
+    let result = stdout_json(&out);
+    assert_eq!(result["status"], "SUCCEEDED");
+    assert_eq!(
+        result["executionArn"],
+        "arn:aws:states:us-east-1:123456789012:execution:order-saga:cli-test"
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(result["output"].as_str().expect("output")).expect("JSON"),
+        serde_json::json!({"orderId": "order-1042", "status": "CONFIRMED", "reservationId": "res-9", "paymentId": "pay-31"})
+    );
+}
+
+#[test]
+fn run_exits_1_for_a_failed_execution_and_prints_error_and_cause() {
+    let out = switchyard(&[
+        "run",
+        "examples/order-saga.asl.json",
+        "--input",
+        "@examples/order-saga.input.json",
+        "--mocks",
+        "examples/order-saga.mocks.json",
+        "--test-case",
+        "InvalidOrder",
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.is_empty(), "--quiet prints no progress");
+    let result = stdout_json(&out);
+    assert_eq!(result["status"], "FAILED");
+    assert_eq!(result["error"], "OrderRejected");
+    assert_eq!(result["cause"], "order-1042 has no shipping address");
+}
+
+#[test]
+fn run_without_mocks_fails_tasks_with_a_message_naming_state_and_resource() {
+    let out = switchyard(&[
+        "run",
+        "examples/order-saga.asl.json",
+        "--input",
+        "@examples/order-saga.input.json",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let result = stdout_json(&out);
+    assert_eq!(result["error"], "States.Runtime");
+    assert_eq!(
+        result["cause"],
+        "No invoker for the Task state 'ValidateOrder' (resource 'arn:aws:states:::lambda:invoke'): give a mock for it (--mocks FILE --test-case NAME) or a task endpoint."
+    );
+}
+
+#[test]
+fn run_with_history_prints_the_history_first() {
+    let out = switchyard(&[
+        "run",
+        "examples/workloads/choice-loop.asl.json",
+        "--input",
+        r#"{"i": 0, "n": 1}"#,
+        "--history",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut docs = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
+    let history = docs.next().expect("history").expect("JSON");
+    let describe = docs.next().expect("describe").expect("JSON");
+    let types: Vec<&str> = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "ChoiceStateEntered",
+            "ChoiceStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ChoiceStateEntered",
+            "ChoiceStateExited",
+            "SucceedStateEntered",
+            "SucceedStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    assert_eq!(describe["output"], r#"{"i":1,"n":1}"#);
+}
+
+#[test]
+fn bad_input_exits_2_with_a_clear_message() {
+    let out = switchyard(&[
+        "run",
+        "examples/order-saga.asl.json",
+        "--input",
+        "{not json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: --input is not valid JSON: "));
+    let out = switchyard(&[
+        "run",
+        "examples/order-saga.asl.json",
+        "--mocks",
+        "examples/order-saga.mocks.json",
+        "--test-case",
+        "NoSuchCase",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: state machine 'order-saga' has no test case 'NoSuchCase' in the mock file (it has: GatewayTimeoutThenCharged, HappyPath, InvalidOrder, PaymentDeclined)\n"
+    );
+}
