@@ -7,8 +7,7 @@ use asl::Definition;
 
 /// Reads and validates a definition file; the error lists every problem with its pointer.
 pub fn load_definition(path: &Path) -> anyhow::Result<(Definition, String)> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     match asl::parse_definition_str(&text) {
         Ok(def) => Ok((def, text)),
         Err(errors) => {
@@ -43,10 +42,7 @@ pub fn parse_input(arg: &str) -> anyhow::Result<serde_json::Value> {
 
 /// The state machine name for a definition file: its name without `.asl.json` / `.json`.
 pub fn machine_name(path: &Path) -> String {
-    let file = path
-        .file_name()
-        .and_then(|f| f.to_str())
-        .unwrap_or("state-machine");
+    let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("state-machine");
     let stem = file
         .strip_suffix(".asl.json")
         .or_else(|| file.strip_suffix(".json"))
@@ -60,20 +56,14 @@ mod tests {
 
     #[test]
     fn machine_names_drop_the_extension() {
-        assert_eq!(
-            machine_name(Path::new("examples/order-saga.asl.json")),
-            "order-saga"
-        );
+        assert_eq!(machine_name(Path::new("examples/order-saga.asl.json")), "order-saga");
         assert_eq!(machine_name(Path::new("flow.json")), "flow");
         assert_eq!(machine_name(Path::new("flow")), "flow");
     }
 
     #[test]
     fn inputs_are_json_text_or_files() {
-        assert_eq!(
-            parse_input(r#"{"a":1}"#).unwrap(),
-            serde_json::json!({"a": 1})
-        );
+        assert_eq!(parse_input(r#"{"a":1}"#).unwrap(), serde_json::json!({"a": 1}));
         let err = parse_input("{nope").unwrap_err();
         assert!(format!("{err:#}").starts_with("--input is not valid JSON"));
         assert!(parse_input("@/nonexistent/file.json").is_err());

@@ -47,12 +47,7 @@ pub fn line(id: u64, event: &HistoryEvent) -> String {
 }
 
 impl Observer for Progress {
-    fn on_commit(
-        &mut self,
-        _record: &ExecutionRecord,
-        events: &[HistoryEvent],
-        ids: &[(u64, u64)],
-    ) {
+    fn on_commit(&mut self, _record: &ExecutionRecord, events: &[HistoryEvent], ids: &[(u64, u64)]) {
         for (event, (id, _)) in events.iter().zip(ids) {
             self.events += 1;
             match &self.bar {

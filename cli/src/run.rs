@@ -9,8 +9,7 @@ use clap::Args;
 use engine::RunStatus;
 use runtime::render::{self, Timestamps};
 use runtime::{
-    Clock, LocalRuntime, MemoryStateStore, MockConfig, MockInvoker, NoInvoker, OsEntropy,
-    StateStore, TaskInvoker,
+    Clock, LocalRuntime, MemoryStateStore, MockConfig, MockInvoker, NoInvoker, OsEntropy, StateStore, TaskInvoker,
 };
 
 use crate::input::{load_definition, machine_name, parse_input};
@@ -51,37 +50,17 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let (definition, definition_text) = load_definition(&args.definition)?;
     let input = parse_input(&args.input)?;
-    let machine = args
-        .name
-        .clone()
-        .unwrap_or_else(|| machine_name(&args.definition));
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let machine = args.name.clone().unwrap_or_else(|| machine_name(&args.definition));
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     match (&args.mocks, &args.test_case) {
         (Some(file), Some(case)) => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
             let config = MockConfig::parse_str(&text)
                 .map_err(|e| anyhow::anyhow!("{} is not a valid mock file: {e}", file.display()))?;
             let invoker = MockInvoker::new(&config, &machine, case).map_err(anyhow::Error::msg)?;
-            tokio.block_on(execute(
-                &args,
-                definition,
-                definition_text,
-                input,
-                &machine,
-                invoker,
-            ))
+            tokio.block_on(execute(&args, definition, definition_text, input, &machine, invoker))
         }
-        _ => tokio.block_on(execute(
-            &args,
-            definition,
-            definition_text,
-            input,
-            &machine,
-            NoInvoker,
-        )),
+        _ => tokio.block_on(execute(&args, definition, definition_text, input, &machine, NoInvoker)),
     }
 }
 

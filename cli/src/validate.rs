@@ -5,8 +5,7 @@ use std::process::ExitCode;
 
 /// Prints `OK` or every validation error (`CODE: message at /pointer`).
 pub fn validate(path: &Path) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     match asl::parse_definition_str(&text) {
         Ok(_) => {
             println!("{}: OK", path.display());

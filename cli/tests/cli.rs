@@ -13,12 +13,8 @@ fn switchyard(args: &[&str]) -> Output {
 }
 
 fn stdout_json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[test]
@@ -162,12 +158,7 @@ fn run_with_history_prints_the_history_first() {
 
 #[test]
 fn bad_input_exits_2_with_a_clear_message() {
-    let out = switchyard(&[
-        "run",
-        "examples/order-saga.asl.json",
-        "--input",
-        "{not json",
-    ]);
+    let out = switchyard(&["run", "examples/order-saga.asl.json", "--input", "{not json"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: --input is not valid JSON: "));
     let out = switchyard(&[

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use engine::{ExecutionInfo, TaskOutcome, TaskRequest};
 use runtime::render::{self, Timestamps};
 use runtime::{
-    Clock, ExecutionRecord, LocalRuntime, MemoryStateStore, MockConfig, MockInvoker, NoInvoker,
-    RecordedEvent, SeededEntropy, StateStore, TaskInvoker,
+    Clock, ExecutionRecord, LocalRuntime, MemoryStateStore, MockConfig, MockInvoker, NoInvoker, RecordedEvent,
+    SeededEntropy, StateStore, TaskInvoker,
 };
 use serde_json::Value;
 
@@ -64,22 +64,14 @@ impl Outcome {
                     e.event.details.type_name(),
                     name
                 ),
-                None => format!(
-                    "{} {} {}",
-                    e.id,
-                    e.previous_event_id,
-                    e.event.details.type_name()
-                ),
+                None => format!("{} {} {}", e.id, e.previous_event_id, e.event.details.type_name()),
             })
             .collect()
     }
 
     /// Event types only, in order.
     pub fn types(&self) -> Vec<String> {
-        self.history
-            .iter()
-            .map(|e| e.event.details.type_name())
-            .collect()
+        self.history.iter().map(|e| e.event.details.type_name()).collect()
     }
 
     /// The GetExecutionHistory JSON (epoch-second timestamps relative to the fixed clock).
@@ -105,11 +97,7 @@ impl FnInvoker {
 }
 
 impl TaskInvoker for FnInvoker {
-    fn invoke(
-        &self,
-        _execution: &ExecutionInfo,
-        request: &TaskRequest,
-    ) -> impl Future<Output = TaskOutcome> + Send {
+    fn invoke(&self, _execution: &ExecutionInfo, request: &TaskRequest) -> impl Future<Output = TaskOutcome> + Send {
         let outcome = (self.0)(request);
         async move { outcome }
     }
@@ -133,17 +121,10 @@ pub fn run_named(machine: &str, def: &Value, input: Value, invoker: impl TaskInv
     tokio.block_on(async move {
         let store = Arc::new(MemoryStateStore::new());
         let clock = Clock::virtual_at(T0_MS);
-        let mut rt = LocalRuntime::new(
-            store.clone(),
-            Arc::new(invoker),
-            clock,
-            Box::new(SeededEntropy::new(7)),
-        );
+        let mut rt = LocalRuntime::new(store.clone(), Arc::new(invoker), clock, Box::new(SeededEntropy::new(7)));
         let info = runtime::local_execution_info(machine, "test", input, T0_MS);
         let arn = info.execution_arn.clone();
-        rt.start(info, parsed, def.to_string())
-            .await
-            .expect("start");
+        rt.start(info, parsed, def.to_string()).await.expect("start");
         let record = rt.run_until_closed(&arn).await.expect("run");
         let history = store.history(&arn).await.expect("history");
         Outcome { record, history }
@@ -175,8 +156,7 @@ pub fn workspace_file(path: &str) -> String {
 
 /// Reads a JSON file relative to the workspace root.
 pub fn workspace_json(path: &str) -> Value {
-    serde_json::from_str(&workspace_file(path))
-        .unwrap_or_else(|e| panic!("{path} is not JSON: {e}"))
+    serde_json::from_str(&workspace_file(path)).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"))
 }
 
 impl Outcome {
@@ -184,13 +164,7 @@ impl Outcome {
     pub fn timed_types(&self) -> Vec<String> {
         self.history
             .iter()
-            .map(|e| {
-                format!(
-                    "{} +{}",
-                    e.event.details.type_name(),
-                    e.event.timestamp_ms - T0_MS
-                )
-            })
+            .map(|e| format!("{} +{}", e.event.details.type_name(), e.event.timestamp_ms - T0_MS))
             .collect()
     }
 
@@ -205,13 +179,7 @@ impl Outcome {
         let history = self.history_json();
         history["events"]
             .as_array()
-            .map(|events| {
-                events
-                    .iter()
-                    .filter(|e| e["type"] == type_name)
-                    .cloned()
-                    .collect()
-            })
+            .map(|events| events.iter().filter(|e| e["type"] == type_name).cloned().collect())
             .unwrap_or_default()
     }
 }
@@ -230,15 +198,11 @@ pub fn fail(error: &str, cause: &str) -> TaskOutcome {
 pub type Requests = Arc<std::sync::Mutex<Vec<TaskRequest>>>;
 
 /// An [`FnInvoker`] that also records the requests it answers.
-pub fn recording(
-    f: impl Fn(&TaskRequest) -> TaskOutcome + Send + Sync + 'static,
-) -> (FnInvoker, Requests) {
+pub fn recording(f: impl Fn(&TaskRequest) -> TaskOutcome + Send + Sync + 'static) -> (FnInvoker, Requests) {
     let seen: Requests = Arc::default();
     let log = seen.clone();
     let invoker = FnInvoker::new(move |req| {
-        log.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(req.clone());
+        log.lock().unwrap_or_else(|e| e.into_inner()).push(req.clone());
         f(req)
     });
     (invoker, seen)

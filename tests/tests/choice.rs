@@ -67,17 +67,11 @@ fn timestamp_and_boolean_operators() {
         {"Variable": "$.flag", "BooleanEquals": true, "Next": "B"}
     ]);
     assert_eq!(
-        pick(
-            rules.clone(),
-            json!({"t": "2025-12-31T23:59:59Z", "flag": true})
-        ),
+        pick(rules.clone(), json!({"t": "2025-12-31T23:59:59Z", "flag": true})),
         "A"
     );
     assert_eq!(
-        pick(
-            rules.clone(),
-            json!({"t": "2026-01-01T00:00:01Z", "flag": true})
-        ),
+        pick(rules.clone(), json!({"t": "2026-01-01T00:00:01Z", "flag": true})),
         "B"
     );
     // Not a timestamp: the comparison is false.
@@ -148,19 +142,13 @@ fn choice_input_path_and_output_path() {
 #[test]
 fn no_match_and_no_default_fails_with_no_choice_matched() {
     let out = run(
-        &machine(
-            json!([{"Variable": "$.n", "NumericEquals": 1, "Next": "A"}]),
-            false,
-        ),
+        &machine(json!([{"Variable": "$.n", "NumericEquals": 1, "Next": "A"}]), false),
         json!({"n": 2}),
     );
     assert_eq!(out.status(), "FAILED");
     assert_eq!(
         out.error(),
-        (
-            "States.NoChoiceMatched".to_string(),
-            "No Matches!".to_string()
-        )
+        ("States.NoChoiceMatched".to_string(), "No Matches!".to_string())
     );
     assert_eq!(
         out.lines(),
@@ -175,10 +163,7 @@ fn no_match_and_no_default_fails_with_no_choice_matched() {
 #[test]
 fn missing_variable_is_a_runtime_error() {
     let out = run(
-        &machine(
-            json!([{"Variable": "$.n", "NumericEquals": 1, "Next": "A"}]),
-            true,
-        ),
+        &machine(json!([{"Variable": "$.n", "NumericEquals": 1, "Next": "A"}]), true),
         json!({"m": 2}),
     );
     assert_eq!(out.status(), "FAILED");
@@ -203,11 +188,7 @@ fn choice_loops_until_a_counter_reaches_its_limit() {
     }});
     let out = run(&def, json!({}));
     assert_eq!(out.output(), json!({"i": 3}));
-    let entered: Vec<_> = out
-        .types()
-        .into_iter()
-        .filter(|t| t.ends_with("Entered"))
-        .collect();
+    let entered: Vec<_> = out.types().into_iter().filter(|t| t.ends_with("Entered")).collect();
     assert_eq!(
         entered,
         [

@@ -19,9 +19,7 @@ fn pass_task_choice_succeed() -> serde_json::Value {
 
 fn doubling() -> FnInvoker {
     FnInvoker::new(|req| {
-        succeed(
-            json!({"StatusCode": 200, "Payload": req.input["Payload"]["n"].as_i64().unwrap() * 2}),
-        )
+        succeed(json!({"StatusCode": 200, "Payload": req.input["Payload"]["n"].as_i64().unwrap() * 2}))
     })
 }
 
@@ -116,11 +114,7 @@ fn get_execution_history_shape() {
 #[test]
 fn history_without_execution_data() {
     let out = run_with(&pass_task_choice_succeed(), json!({"id": "a"}), doubling());
-    let history = runtime::render::history(
-        &out.history,
-        false,
-        runtime::render::Timestamps::EpochSeconds,
-    );
+    let history = runtime::render::history(&out.history, false, runtime::render::Timestamps::EpochSeconds);
     let events = history["events"].as_array().unwrap();
     assert_eq!(
         events[0]["executionStartedEventDetails"],
@@ -130,10 +124,7 @@ fn history_without_execution_data() {
         events[4]["taskScheduledEventDetails"],
         json!({"resourceType": "lambda", "resource": "invoke", "region": "us-east-1"})
     );
-    assert_eq!(
-        events[1]["stateEnteredEventDetails"],
-        json!({"name": "Prepare"})
-    );
+    assert_eq!(events[1]["stateEnteredEventDetails"], json!({"name": "Prepare"}));
 }
 
 #[test]

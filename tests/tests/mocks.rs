@@ -59,10 +59,7 @@ fn throw_fails_the_task() {
     assert_eq!(out.status(), "FAILED");
     assert_eq!(
         out.error(),
-        (
-            "Lambda.TimeoutException".to_string(),
-            "Lambda timed out.".to_string()
-        )
+        ("Lambda.TimeoutException".to_string(), "Lambda timed out.".to_string())
     );
     let failed = out.events_of("TaskFailed");
     assert_eq!(
@@ -192,10 +189,7 @@ fn mock_file_errors_point_at_the_problem() {
     }))
     .unwrap_err();
     assert_eq!(e.pointer, "/StateMachines/m/TestCases/c/S");
-    assert_eq!(
-        e.message,
-        "no mocked response named 'Missing' in MockedResponses"
-    );
+    assert_eq!(e.message, "no mocked response named 'Missing' in MockedResponses");
     let e = MockConfig::parse(&json!({
         "MockedResponses": {"R": {"0": {"Return": 1, "Throw": {"Error": "E"}}}}
     }))
@@ -208,8 +202,7 @@ fn mock_file_errors_point_at_the_problem() {
     .unwrap_err();
     assert_eq!(e.pointer, "/MockedResponses/R");
     assert_eq!(e.message, "invocation 2 is mocked twice");
-    let e = MockConfig::parse(&json!({"MockedResponses": {"R": {"first": {"Return": 1}}}}))
-        .unwrap_err();
+    let e = MockConfig::parse(&json!({"MockedResponses": {"R": {"first": {"Return": 1}}}})).unwrap_err();
     assert_eq!(e.pointer, "/MockedResponses/R/first");
 }
 

@@ -24,27 +24,20 @@ fn task(fields: Value) -> Value {
     json!({"StartAt": "S", "States": {"S": state}})
 }
 
-const PREFIX: &str =
-    "An error occurred while executing the state 'S' (entered at the event id #2). ";
+const PREFIX: &str = "An error occurred while executing the state 'S' (entered at the event id #2). ";
 
 // ----- InputPath ------------------------------------------------------------------------
 
 #[test]
 fn input_path_selects_a_field() {
-    let out = run(
-        &pass(json!({"InputPath": "$.x"})),
-        json!({"x": {"a": 1}, "y": 2}),
-    );
+    let out = run(&pass(json!({"InputPath": "$.x"})), json!({"x": {"a": 1}, "y": 2}));
     assert_eq!(out.status(), "SUCCEEDED");
     assert_eq!(out.output(), json!({"a": 1}));
 }
 
 #[test]
 fn input_path_selects_an_array_element_and_a_scalar() {
-    let out = run(
-        &pass(json!({"InputPath": "$.x[1]"})),
-        json!({"x": [10, 20, 30]}),
-    );
+    let out = run(&pass(json!({"InputPath": "$.x[1]"})), json!({"x": [10, 20, 30]}));
     assert_eq!(out.output(), json!(20));
 }
 
@@ -67,11 +60,7 @@ fn input_path_missing_field_is_a_runtime_error() {
     );
     assert_eq!(
         out.lines(),
-        [
-            "1 0 ExecutionStarted",
-            "2 0 PassStateEntered S",
-            "3 2 ExecutionFailed"
-        ]
+        ["1 0 ExecutionStarted", "2 0 PassStateEntered S", "3 2 ExecutionFailed"]
     );
 }
 
@@ -97,11 +86,7 @@ fn input_path_missing_on_a_task_is_not_caught_by_states_all() {
     assert!(seen(&requests).is_empty(), "the task must not run");
     assert_eq!(
         out.lines(),
-        [
-            "1 0 ExecutionStarted",
-            "2 0 TaskStateEntered S",
-            "3 2 ExecutionFailed"
-        ]
+        ["1 0 ExecutionStarted", "2 0 TaskStateEntered S", "3 2 ExecutionFailed"]
     );
 }
 
@@ -217,9 +202,7 @@ fn intrinsic_failure_is_catchable_on_a_task() {
     // The detail after the function name is the JSON parser's message.
     let cause = output["err"]["Cause"].as_str().unwrap();
     assert!(
-        cause.starts_with(&format!(
-            "{PREFIX}States.StringToJson: the string is not valid JSON"
-        )),
+        cause.starts_with(&format!("{PREFIX}States.StringToJson: the string is not valid JSON")),
         "{cause}"
     );
     assert_eq!(
@@ -397,15 +380,9 @@ fn task_pipeline_runs_in_order() {
         "OutputPath": "$.res"
     }));
     let (invoker, requests) = recording(|req| {
-        succeed(
-            json!({"Payload": {"value": req.input["id"].as_i64().unwrap() * 2}, "StatusCode": 200}),
-        )
+        succeed(json!({"Payload": {"value": req.input["id"].as_i64().unwrap() * 2}, "StatusCode": 200}))
     });
-    let out = run_with(
-        &def,
-        json!({"req": {"id": 21, "other": 0}, "keep": 1}),
-        invoker,
-    );
+    let out = run_with(&def, json!({"req": {"id": 21, "other": 0}, "keep": 1}), invoker);
     assert_eq!(out.output(), json!({"v": 42, "code": 200}));
     let reqs = seen(&requests);
     assert_eq!(reqs.len(), 1);

@@ -20,8 +20,7 @@ fn machine(fields: Value) -> Value {
     let mut states = json!({"T": state});
     for target in ["A", "B", "C"] {
         if text.contains(&format!("\"{target}\"")) {
-            states[target] =
-                json!({"Type": "Pass", "Result": target, "ResultPath": "$.via", "End": true});
+            states[target] = json!({"Type": "Pass", "Result": target, "ResultPath": "$.via", "End": true});
         }
     }
     json!({"StartAt": "T", "States": states})
@@ -200,25 +199,18 @@ fn retry_on_an_integration_repeats_scheduled_started_failed() {
     let scheduled = out.events_of("TaskScheduled");
     assert_eq!(scheduled.len(), 3);
     for e in &scheduled {
-        assert_eq!(
-            e["taskScheduledEventDetails"]["parameters"],
-            "{\"FunctionName\":\"f\"}"
-        );
+        assert_eq!(e["taskScheduledEventDetails"]["parameters"], "{\"FunctionName\":\"f\"}");
     }
 }
 
 #[test]
 fn backoff_doubles_and_exhausted_retries_fail_the_execution() {
-    let def = machine(
-        json!({"Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 1, "BackoffRate": 2, "MaxAttempts": 3}]}),
-    );
+    let def =
+        machine(json!({"Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 1, "BackoffRate": 2, "MaxAttempts": 3}]}));
     let out = run_with(&def, json!({}), FnInvoker::new(|_| fail("E", "always")));
     assert_eq!(out.status(), "FAILED");
     assert_eq!(out.error(), ("E".to_string(), "always".to_string()));
-    assert_eq!(
-        timestamps_of(&out, "LambdaFunctionScheduled"),
-        [0, 1000, 3000, 7000]
-    );
+    assert_eq!(timestamps_of(&out, "LambdaFunctionScheduled"), [0, 1000, 3000, 7000]);
     assert_eq!(timestamps_of(&out, "ExecutionFailed"), [7000]);
     // No TaskStateExited when the state fails uncaught.
     assert!(!out.types().contains(&"TaskStateExited".to_string()));
@@ -229,10 +221,7 @@ fn backoff_doubles_and_exhausted_retries_fail_the_execution() {
 fn default_retrier_waits_one_two_four_seconds() {
     let def = machine(json!({"Retry": [{"ErrorEquals": ["States.ALL"]}]}));
     let out = run_with(&def, json!({}), FnInvoker::new(|_| fail("E", "")));
-    assert_eq!(
-        timestamps_of(&out, "LambdaFunctionScheduled"),
-        [0, 1000, 3000, 7000]
-    );
+    assert_eq!(timestamps_of(&out, "LambdaFunctionScheduled"), [0, 1000, 3000, 7000]);
 }
 
 #[test]
@@ -255,10 +244,7 @@ fn fractional_backoff_rate() {
     }]}));
     let out = run_with(&def, json!({}), FnInvoker::new(|_| fail("E", "")));
     // Delays 2, 3, 4.5.
-    assert_eq!(
-        timestamps_of(&out, "LambdaFunctionScheduled"),
-        [0, 2000, 5000, 9500]
-    );
+    assert_eq!(timestamps_of(&out, "LambdaFunctionScheduled"), [0, 2000, 5000, 9500]);
 }
 
 #[test]
@@ -271,10 +257,7 @@ fn full_jitter_never_waits_longer_than_the_interval() {
     assert_eq!(times.len(), 6);
     let gaps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
     assert!(gaps.iter().all(|g| (0..=10_000).contains(g)), "{gaps:?}");
-    assert!(
-        gaps.iter().any(|g| *g != 10_000),
-        "jitter changed nothing: {gaps:?}"
-    );
+    assert!(gaps.iter().any(|g| *g != 10_000), "jitter changed nothing: {gaps:?}");
 }
 
 #[test]
@@ -286,10 +269,7 @@ fn max_attempts_zero_never_retries() {
     }));
     let out = run_with(&def, json!({}), invoker);
     assert_eq!(seen(&requests).len(), 1);
-    assert_eq!(
-        out.output(),
-        json!({"Error": "E", "Cause": "x", "via": "A"})
-    );
+    assert_eq!(out.output(), json!({"Error": "E", "Cause": "x", "via": "A"}));
 }
 
 #[test]
@@ -311,14 +291,8 @@ fn retriers_keep_their_own_counters() {
     }));
     let out = run_with(&def, json!({}), invoker);
     assert_eq!(seen(&requests).len(), 4);
-    assert_eq!(
-        timestamps_of(&out, "LambdaFunctionScheduled"),
-        [0, 1000, 3000, 8000]
-    );
-    assert_eq!(
-        out.output(),
-        json!({"Error": "ErrorB", "Cause": "4", "via": "A"})
-    );
+    assert_eq!(timestamps_of(&out, "LambdaFunctionScheduled"), [0, 1000, 3000, 8000]);
+    assert_eq!(out.output(), json!({"Error": "ErrorB", "Cause": "4", "via": "A"}));
     assert_eq!(timestamps_of(&out, "TaskStateExited"), [8000]);
 }
 
@@ -339,10 +313,7 @@ fn second_retrier_has_its_own_backoff_sequence() {
     let out = run_with(&def, json!({}), invoker);
     assert_eq!(out.output(), json!("ok"));
     // C waits 5, A waits 1 (its first), C waits 10 (its second).
-    assert_eq!(
-        timestamps_of(&out, "LambdaFunctionScheduled"),
-        [0, 5000, 6000, 16000]
-    );
+    assert_eq!(timestamps_of(&out, "LambdaFunctionScheduled"), [0, 5000, 6000, 16000]);
 }
 
 #[test]
@@ -357,10 +328,7 @@ fn an_exhausted_retrier_goes_to_catch_not_to_a_later_retrier() {
     }));
     let out = run_with(&def, json!({}), invoker);
     assert_eq!(seen(&requests).len(), 2);
-    assert_eq!(
-        out.output(),
-        json!({"Error": "E", "Cause": "b", "via": "B"})
-    );
+    assert_eq!(out.output(), json!({"Error": "E", "Cause": "b", "via": "B"}));
 }
 
 #[test]
@@ -380,10 +348,7 @@ fn retry_counters_reset_when_the_state_is_entered_again() {
     assert_eq!(out.status(), "SUCCEEDED");
     assert_eq!(out.output(), json!({"n": 2}));
     let reqs = seen(&requests);
-    assert_eq!(
-        reqs.iter().map(|r| r.retry_count).collect::<Vec<_>>(),
-        [0, 1, 0, 1]
-    );
+    assert_eq!(reqs.iter().map(|r| r.retry_count).collect::<Vec<_>>(), [0, 1, 0, 1]);
 }
 
 #[test]
@@ -404,7 +369,6 @@ fn retry_and_catch_of_result_path_match_failure_keep_the_raw_input() {
 }
 
 #[test]
-#[ignore = "BUG: a retried Task whose ResultPath failed (no Catch) re-runs with input null"]
 fn retry_of_result_path_match_failure_without_catch_keeps_the_input() {
     let (invoker, requests) = recording(|_| succeed(json!(1)));
     let def = machine(json!({
@@ -476,9 +440,7 @@ fn catch_without_result_path_outputs_the_error_object() {
 
 #[test]
 fn catch_with_null_result_path_keeps_the_input() {
-    let def = machine(
-        json!({"Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": null, "Next": "A"}]}),
-    );
+    let def = machine(json!({"Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": null, "Next": "A"}]}));
     let out = run_with(&def, json!({"x": 1}), FnInvoker::new(|_| fail("E", "c")));
     assert_eq!(out.output(), json!({"x": 1, "via": "A"}));
 }
@@ -517,10 +479,7 @@ fn a_terminal_runtime_error_from_the_task_is_never_caught_or_retried() {
     let out = run_with(&def, json!({}), invoker);
     assert_eq!(seen(&requests).len(), 1);
     assert_eq!(out.status(), "FAILED");
-    assert_eq!(
-        out.error(),
-        ("States.Runtime".to_string(), "bad".to_string())
-    );
+    assert_eq!(out.error(), ("States.Runtime".to_string(), "bad".to_string()));
 }
 
 #[test]
@@ -534,11 +493,7 @@ fn a_parameters_runtime_error_is_not_caught() {
     assert_eq!(out.error().0, "States.Runtime");
     assert_eq!(
         out.lines(),
-        [
-            "1 0 ExecutionStarted",
-            "2 0 TaskStateEntered T",
-            "3 2 ExecutionFailed"
-        ]
+        ["1 0 ExecutionStarted", "2 0 TaskStateEntered T", "3 2 ExecutionFailed"]
     );
 }
 
@@ -557,7 +512,8 @@ fn an_oversized_task_result_is_terminal() {
         out.error(),
         (
             "States.DataLimitExceeded".to_string(),
-            "The state/task 'T' returned a result with a size exceeding the maximum number of bytes service limit.".to_string()
+            "The state/task 'T' returned a result with a size exceeding the maximum number of bytes service limit."
+                .to_string()
         )
     );
 }
@@ -568,8 +524,7 @@ fn callback_machine(fields: Value) -> Value {
     let mut fields = fields;
     fields["Resource"] = json!(CALLBACK);
     if fields.get("Parameters").is_none() {
-        fields["Parameters"] =
-            json!({"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}});
+        fields["Parameters"] = json!({"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}});
     }
     machine(fields)
 }
@@ -616,10 +571,7 @@ fn timeout_seconds_times_a_callback_task_out() {
         out.event_json(5)["taskSubmittedEventDetails"]["output"],
         "{\"MessageId\":\"m-1\"}"
     );
-    assert_eq!(
-        out.event_json(3)["taskScheduledEventDetails"]["timeoutInSeconds"],
-        5
-    );
+    assert_eq!(out.event_json(3)["taskScheduledEventDetails"]["timeoutInSeconds"], 5);
 }
 
 #[test]
@@ -669,10 +621,7 @@ fn task_failed_alone_leaves_a_timeout_uncaught() {
 
 #[test]
 fn a_timed_out_attempt_is_retried() {
-    let (invoker, requests) = sequence(vec![
-        TaskOutcome::Submitted(json!({})),
-        succeed(json!({"late": false})),
-    ]);
+    let (invoker, requests) = sequence(vec![TaskOutcome::Submitted(json!({})), succeed(json!({"late": false}))]);
     let def = callback_machine(json!({
         "TimeoutSeconds": 5,
         "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 2}]
@@ -715,10 +664,7 @@ fn heartbeat_timeout_is_caught_as_heartbeat_timeout_and_recorded_as_timeout() {
     assert_eq!(output["err"]["Error"], "States.Timeout");
     assert_eq!(timestamps_of(&out, "TaskTimedOut"), [3000]);
     let timed_out = out.events_of("TaskTimedOut");
-    assert_eq!(
-        timed_out[0]["taskTimedOutEventDetails"]["error"],
-        "States.Timeout"
-    );
+    assert_eq!(timed_out[0]["taskTimedOutEventDetails"]["error"], "States.Timeout");
     let scheduled = out.event_json(3)["taskScheduledEventDetails"].clone();
     assert_eq!(scheduled["timeoutInSeconds"], 100);
     assert_eq!(scheduled["heartbeatInSeconds"], 3);
@@ -767,10 +713,7 @@ fn wait_for_task_token_puts_a_token_in_the_parameters() {
     assert_eq!(out.output(), json!({"token_seen": token}));
     let parameters = out.event_json(3)["taskScheduledEventDetails"]["parameters"].clone();
     let parameters: Value = serde_json::from_str(parameters.as_str().unwrap()).unwrap();
-    assert_eq!(
-        parameters,
-        json!({"QueueUrl": "q", "MessageBody": {"token": token}})
-    );
+    assert_eq!(parameters, json!({"QueueUrl": "q", "MessageBody": {"token": token}}));
     assert_eq!(
         out.event_json(3)["taskScheduledEventDetails"]["resource"],
         "sendMessage.waitForTaskToken"
@@ -790,8 +733,5 @@ fn a_callback_failure_is_caught() {
     let def = callback_machine(json!({"Catch": [{"ErrorEquals": ["Rejected"], "Next": "A"}]}));
     let (invoker, _) = sequence(vec![fail("Rejected", "no")]);
     let out = run_with(&def, json!({}), invoker);
-    assert_eq!(
-        out.output(),
-        json!({"Error": "Rejected", "Cause": "no", "via": "A"})
-    );
+    assert_eq!(out.output(), json!({"Error": "Rejected", "Cause": "no", "via": "A"}));
 }

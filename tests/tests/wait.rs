@@ -20,8 +20,7 @@ fn exited_at(out: &switchyard_tests::Outcome) -> i64 {
     e.event.timestamp_ms
 }
 
-const PREFIX: &str =
-    "An error occurred while executing the state 'W' (entered at the event id #2). ";
+const PREFIX: &str = "An error occurred while executing the state 'W' (entered at the event id #2). ";
 
 #[test]
 fn seconds_waits_that_long() {
@@ -72,28 +71,19 @@ fn seconds_path_applies_after_input_path() {
 
 #[test]
 fn timestamp_in_the_future_waits_until_then() {
-    let out = run(
-        &wait(json!({"Timestamp": "2026-01-01T00:01:00Z"})),
-        json!({}),
-    );
+    let out = run(&wait(json!({"Timestamp": "2026-01-01T00:01:00Z"})), json!({}));
     assert_eq!(exited_at(&out), T0_MS + 60_000);
 }
 
 #[test]
 fn timestamp_with_an_offset() {
-    let out = run(
-        &wait(json!({"Timestamp": "2026-01-01T01:00:05+01:00"})),
-        json!({}),
-    );
+    let out = run(&wait(json!({"Timestamp": "2026-01-01T01:00:05+01:00"})), json!({}));
     assert_eq!(exited_at(&out), T0_MS + 5000);
 }
 
 #[test]
 fn timestamp_in_the_past_continues_at_once() {
-    let out = run(
-        &wait(json!({"Timestamp": "2016-03-14T01:59:00Z"})),
-        json!({"x": 1}),
-    );
+    let out = run(&wait(json!({"Timestamp": "2016-03-14T01:59:00Z"})), json!({"x": 1}));
     assert_eq!(out.output(), json!({"x": 1}));
     assert_eq!(exited_at(&out), T0_MS);
     assert_eq!(
@@ -162,11 +152,7 @@ fn negative_seconds_path_is_a_runtime_error() {
     );
     assert_eq!(
         out.lines(),
-        [
-            "1 0 ExecutionStarted",
-            "2 0 WaitStateEntered W",
-            "3 2 ExecutionFailed"
-        ]
+        ["1 0 ExecutionStarted", "2 0 WaitStateEntered W", "3 2 ExecutionFailed"]
     );
 }
 
@@ -177,9 +163,7 @@ fn fractional_seconds_path_is_a_runtime_error() {
         out.error(),
         (
             "States.Runtime".to_string(),
-            format!(
-                "{PREFIX}The SecondsPath parameter cannot be parsed as a long value: $.x == 1.5"
-            )
+            format!("{PREFIX}The SecondsPath parameter cannot be parsed as a long value: $.x == 1.5")
         )
     );
 }
@@ -229,11 +213,7 @@ fn execution_timeout_during_a_long_wait() {
     );
     assert_eq!(
         out.timed_types(),
-        [
-            "ExecutionStarted +0",
-            "WaitStateEntered +0",
-            "ExecutionTimedOut +10000"
-        ]
+        ["ExecutionStarted +0", "WaitStateEntered +0", "ExecutionTimedOut +10000"]
     );
     assert_eq!(
         out.lines(),

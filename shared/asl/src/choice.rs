@@ -29,11 +29,7 @@ impl Rule {
     ///
     /// Every problem found is reported, each at the pointer of the offending
     /// field (`{pointer}/Variable`, `{pointer}/And/1/NumericEquals`, …).
-    pub fn compile(
-        value: &Value,
-        pointer: &str,
-        top_level: bool,
-    ) -> Result<Rule, Vec<ValidationError>> {
+    pub fn compile(value: &Value, pointer: &str, top_level: bool) -> Result<Rule, Vec<ValidationError>> {
         let mut errors = Vec::new();
         match compile_node(value, pointer, top_level, &mut errors) {
             Some(node) if errors.is_empty() => {
@@ -152,10 +148,7 @@ impl TypeTest {
             TypeTest::Numeric => value.is_number(),
             TypeTest::String => value.is_string(),
             TypeTest::Boolean => value.is_boolean(),
-            TypeTest::Timestamp => value
-                .as_str()
-                .and_then(timestamp::parse_epoch_nanos)
-                .is_some(),
+            TypeTest::Timestamp => value.as_str().and_then(timestamp::parse_epoch_nanos).is_some(),
         }
     }
 }
@@ -246,9 +239,7 @@ impl Test {
                 }
             }
             Test::Timestamp(relation, operand) => {
-                let right = operand.read(input, context, |v| {
-                    v.as_str().and_then(timestamp::parse_epoch_nanos)
-                })?;
+                let right = operand.read(input, context, |v| v.as_str().and_then(timestamp::parse_epoch_nanos))?;
                 match (value.as_str().and_then(timestamp::parse_epoch_nanos), right) {
                     (Some(left), Some(right)) => relation.holds(Some(left.cmp(&right))),
                     _ => false,
@@ -286,11 +277,7 @@ impl<T: Copy> Operand<T> {
 }
 
 /// The value `path` selects; a path that selects nothing is a `States.Runtime` failure.
-fn select<'v>(
-    path: &Path,
-    input: &'v Value,
-    context: &'v Value,
-) -> Result<Cow<'v, Value>, Failure> {
+fn select<'v>(path: &Path, input: &'v Value, context: &'v Value) -> Result<Cow<'v, Value>, Failure> {
     path.select(input, context).map_err(|_| invalid_path(path))
 }
 
@@ -465,8 +452,7 @@ impl Pattern {
                 _ => match backtrack {
                     Some((star, star_end)) => {
                         // Let the star swallow one more character and retry.
-                        let widened =
-                            star_end + text[star_end..].chars().next().map_or(0, char::len_utf8);
+                        let widened = star_end + text[star_end..].chars().next().map_or(0, char::len_utf8);
                         backtrack = Some((star, widened));
                         token = star + 1;
                         at = widened;
@@ -543,11 +529,7 @@ fn operator(name: &str) -> Option<Operator> {
     } else {
         return None;
     };
-    Some(Operator {
-        family,
-        relation,
-        path,
-    })
+    Some(Operator { family, relation, path })
 }
 
 fn relation(suffix: &str) -> Option<Relation> {
@@ -577,17 +559,9 @@ fn wrong_type(field: &str, expected: &str) -> String {
 
 /// Compiles the rule at `pointer`, pushing every problem onto `errors`.
 /// Returns a node only when this rule (and everything under it) is valid.
-fn compile_node(
-    value: &Value,
-    pointer: &str,
-    top_level: bool,
-    errors: &mut Vec<ValidationError>,
-) -> Option<Node> {
+fn compile_node(value: &Value, pointer: &str, top_level: bool, errors: &mut Vec<ValidationError>) -> Option<Node> {
     let Some(object) = value.as_object() else {
-        errors.push(ValidationError::schema(
-            pointer,
-            "The Choice Rule must be an OBJECT",
-        ));
+        errors.push(ValidationError::schema(pointer, "The Choice Rule must be an OBJECT"));
         return None;
     };
     let before = errors.len();
@@ -609,10 +583,7 @@ fn compile_object(
         match key.as_str() {
             "Comment" => {
                 if !value.is_string() {
-                    errors.push(ValidationError::schema(
-                        child(pointer, key),
-                        wrong_type(key, "STRING"),
-                    ));
+                    errors.push(ValidationError::schema(child(pointer, key), wrong_type(key, "STRING")));
                 }
             }
             "Next" => {
@@ -705,22 +676,14 @@ fn compile_object(
 }
 
 /// Compiles the value of `And`, `Or` (non-empty arrays of rules) or `Not` (a rule) at `pointer`.
-fn compile_composite(
-    name: &str,
-    value: &Value,
-    pointer: &str,
-    errors: &mut Vec<ValidationError>,
-) -> Option<Node> {
+fn compile_composite(name: &str, value: &Value, pointer: &str, errors: &mut Vec<ValidationError>) -> Option<Node> {
     if name == "Not" {
         return compile_node(value, pointer, false, errors).map(|node| Node::Not(Box::new(node)));
     }
     let rules = match value.as_array() {
         Some(rules) if !rules.is_empty() => rules,
         _ => {
-            errors.push(ValidationError::schema(
-                pointer,
-                wrong_type(name, "non-empty ARRAY"),
-            ));
+            errors.push(ValidationError::schema(pointer, wrong_type(name, "non-empty ARRAY")));
             return None;
         }
     };
@@ -742,17 +705,9 @@ fn compile_composite(
 }
 
 /// Compiles a path-valued field (`Variable` or a `…Path` operand).
-fn compile_path(
-    field: &str,
-    value: &Value,
-    pointer: &str,
-    errors: &mut Vec<ValidationError>,
-) -> Option<Path> {
+fn compile_path(field: &str, value: &Value, pointer: &str, errors: &mut Vec<ValidationError>) -> Option<Path> {
     let Some(text) = value.as_str() else {
-        errors.push(ValidationError::schema(
-            pointer,
-            wrong_type(field, "STRING"),
-        ));
+        errors.push(ValidationError::schema(pointer, wrong_type(field, "STRING")));
         return None;
     };
     match Path::parse_reference(text) {
@@ -803,10 +758,7 @@ fn compile_test(
             None => fail(wrong_type(name, "STRING")),
         },
         Family::Numeric => match value.as_number() {
-            Some(number) => Some(Test::Numeric(
-                op.relation,
-                Operand::Literal(Num::from(number)),
-            )),
+            Some(number) => Some(Test::Numeric(op.relation, Operand::Literal(Num::from(number)))),
             None => fail(wrong_type(name, "NUMBER")),
         },
         Family::Boolean => match value.as_bool() {
@@ -871,10 +823,7 @@ mod tests {
 
     /// `{"Variable": "$.v", opPath: "$.w"}` on `{"v": value, "w": other}`.
     fn op_path(op: &str, value: Value, other: Value) -> bool {
-        check(
-            json!({"Variable": "$.v", op: "$.w"}),
-            json!({"v": value, "w": other}),
-        )
+        check(json!({"Variable": "$.v", op: "$.w"}), json!({"v": value, "w": other}))
     }
 
     /// The (pointer, code) of every error of `rule` compiled at `AT`.
@@ -886,10 +835,7 @@ mod tests {
     }
 
     fn schema(suffix: &str) -> (String, ValidationCode) {
-        (
-            format!("{AT}{suffix}"),
-            ValidationCode::SchemaValidationFailed,
-        )
+        (format!("{AT}{suffix}"), ValidationCode::SchemaValidationFailed)
     }
 
     fn messages(rule: Value, top_level: bool) -> Vec<String> {
@@ -944,13 +890,7 @@ mod tests {
             "StringLessThanEquals",
             "StringGreaterThanEquals",
         ] {
-            for value in [
-                json!(null),
-                json!(1),
-                json!(true),
-                json!(["a"]),
-                json!({"a": 1}),
-            ] {
+            for value in [json!(null), json!(1), json!(true), json!(["a"]), json!({"a": 1})] {
                 assert!(!op(name, json!("a"), value.clone()), "{name} on {value}");
             }
         }
@@ -967,16 +907,8 @@ mod tests {
         assert!(!op_path("StringGreaterThanPath", json!("a"), json!("a")));
         assert!(op_path("StringLessThanEqualsPath", json!("a"), json!("a")));
         assert!(!op_path("StringLessThanEqualsPath", json!("b"), json!("a")));
-        assert!(op_path(
-            "StringGreaterThanEqualsPath",
-            json!("b"),
-            json!("b")
-        ));
-        assert!(!op_path(
-            "StringGreaterThanEqualsPath",
-            json!("a"),
-            json!("b")
-        ));
+        assert!(op_path("StringGreaterThanEqualsPath", json!("b"), json!("b")));
+        assert!(!op_path("StringGreaterThanEqualsPath", json!("a"), json!("b")));
         // Either side of the wrong type → false.
         assert!(!op_path("StringEqualsPath", json!("1"), json!(1)));
         assert!(!op_path("StringEqualsPath", json!(1), json!("1")));
@@ -1065,12 +997,7 @@ mod tests {
         assert!(Pattern::compile("\\n").is_err());
         assert_eq!(
             Pattern::compile("a**\\*\\\\").unwrap().tokens.as_ref(),
-            &[
-                Token::Char('a'),
-                Token::Star,
-                Token::Char('*'),
-                Token::Char('\\')
-            ]
+            &[Token::Char('a'), Token::Star, Token::Char('*'), Token::Char('\\')]
         );
     }
 
@@ -1151,13 +1078,7 @@ mod tests {
             "NumericLessThanEquals",
             "NumericGreaterThanEquals",
         ] {
-            for value in [
-                json!(null),
-                json!("1"),
-                json!(true),
-                json!([1]),
-                json!({"n": 1}),
-            ] {
+            for value in [json!(null), json!("1"), json!(true), json!([1]), json!({"n": 1})] {
                 assert!(!op(name, json!(1), value.clone()), "{name} on {value}");
             }
         }
@@ -1182,14 +1103,8 @@ mod tests {
     #[test]
     fn num_compare_helpers() {
         assert_eq!(Num::Int(3).compare(Num::Float(3.5)), Some(Ordering::Less));
-        assert_eq!(
-            Num::Int(-3).compare(Num::Float(-3.5)),
-            Some(Ordering::Greater)
-        );
-        assert_eq!(
-            Num::Int(i64::MAX).compare(Num::Float(TWO_POW_63)),
-            Some(Ordering::Less)
-        );
+        assert_eq!(Num::Int(-3).compare(Num::Float(-3.5)), Some(Ordering::Greater));
+        assert_eq!(Num::Int(i64::MAX).compare(Num::Float(TWO_POW_63)), Some(Ordering::Less));
         assert_eq!(
             Num::Int(i64::MIN).compare(Num::Float(-TWO_POW_63)),
             Some(Ordering::Equal)
@@ -1198,10 +1113,7 @@ mod tests {
             Num::UInt(u64::MAX).compare(Num::Float(TWO_POW_64)),
             Some(Ordering::Less)
         );
-        assert_eq!(
-            Num::Float(0.5).compare(Num::UInt(0)),
-            Some(Ordering::Greater)
-        );
+        assert_eq!(Num::Float(0.5).compare(Num::UInt(0)), Some(Ordering::Greater));
         assert_eq!(Num::Float(f64::NAN).compare(Num::Int(0)), None);
         assert_eq!(Num::UInt(1).compare(Num::Int(-1)), Some(Ordering::Greater));
     }
@@ -1250,11 +1162,7 @@ mod tests {
         assert!(!op("TimestampGreaterThan", json!(T1), json!(T0)));
         assert!(op("TimestampLessThanEquals", json!(T0), json!(T0_PLUS_ONE)));
         assert!(!op("TimestampLessThanEquals", json!(T0), json!(T1)));
-        assert!(op(
-            "TimestampGreaterThanEquals",
-            json!(T0_PLUS_ONE),
-            json!(T0)
-        ));
+        assert!(op("TimestampGreaterThanEquals", json!(T0_PLUS_ONE), json!(T0)));
         assert!(!op("TimestampGreaterThanEquals", json!(T1), json!(T0)));
         assert!(op(
             "TimestampLessThan",
@@ -1288,42 +1196,18 @@ mod tests {
 
     #[test]
     fn timestamp_path_variants() {
-        assert!(op_path(
-            "TimestampEqualsPath",
-            json!(T0),
-            json!(T0_PLUS_ONE)
-        ));
+        assert!(op_path("TimestampEqualsPath", json!(T0), json!(T0_PLUS_ONE)));
         assert!(!op_path("TimestampEqualsPath", json!(T0), json!(T1)));
         assert!(op_path("TimestampLessThanPath", json!(T0), json!(T1)));
         assert!(!op_path("TimestampLessThanPath", json!(T1), json!(T0)));
         assert!(op_path("TimestampGreaterThanPath", json!(T1), json!(T0)));
         assert!(!op_path("TimestampGreaterThanPath", json!(T0), json!(T0)));
         assert!(op_path("TimestampLessThanEqualsPath", json!(T0), json!(T0)));
-        assert!(!op_path(
-            "TimestampLessThanEqualsPath",
-            json!(T1),
-            json!(T0)
-        ));
-        assert!(op_path(
-            "TimestampGreaterThanEqualsPath",
-            json!(T0),
-            json!(T0)
-        ));
-        assert!(!op_path(
-            "TimestampGreaterThanEqualsPath",
-            json!(T0),
-            json!(T1)
-        ));
-        assert!(!op_path(
-            "TimestampEqualsPath",
-            json!(T0),
-            json!("2016-12-05T21:29:29")
-        ));
-        assert!(!op_path(
-            "TimestampEqualsPath",
-            json!("2016-12-05T21:29:29"),
-            json!(T0)
-        ));
+        assert!(!op_path("TimestampLessThanEqualsPath", json!(T1), json!(T0)));
+        assert!(op_path("TimestampGreaterThanEqualsPath", json!(T0), json!(T0)));
+        assert!(!op_path("TimestampGreaterThanEqualsPath", json!(T0), json!(T1)));
+        assert!(!op_path("TimestampEqualsPath", json!(T0), json!("2016-12-05T21:29:29")));
+        assert!(!op_path("TimestampEqualsPath", json!("2016-12-05T21:29:29"), json!(T0)));
         assert!(!op_path("TimestampEqualsPath", json!(T0), json!(0)));
     }
 
@@ -1342,30 +1226,18 @@ mod tests {
             (json!("1"), [false, false, true, false, false]),
             (json!(""), [false, false, true, false, false]),
             (json!("null"), [false, false, true, false, false]),
-            (
-                json!("2012-10-09T19:00:55Z"),
-                [false, false, true, false, true],
-            ),
+            (json!("2012-10-09T19:00:55Z"), [false, false, true, false, true]),
             (
                 json!("2012-10-09T19:00:55.123+05:00"),
                 [false, false, true, false, true],
             ),
-            (
-                json!("2012-10-09T19:00:55"),
-                [false, false, true, false, false],
-            ),
+            (json!("2012-10-09T19:00:55"), [false, false, true, false, false]),
             (json!(true), [false, false, false, true, false]),
             (json!(false), [false, false, false, true, false]),
             (json!([]), [false, false, false, false, false]),
             (json!({}), [false, false, false, false, false]),
         ];
-        let names = [
-            "IsNull",
-            "IsNumeric",
-            "IsString",
-            "IsBoolean",
-            "IsTimestamp",
-        ];
+        let names = ["IsNull", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"];
         for (value, expected) in table {
             for (name, expected) in names.iter().zip(expected) {
                 assert_eq!(
@@ -1379,10 +1251,7 @@ mod tests {
                     "{name}: false on {value}"
                 );
             }
-            assert!(
-                op("IsPresent", json!(true), value.clone()),
-                "IsPresent on {value}"
-            );
+            assert!(op("IsPresent", json!(true), value.clone()), "IsPresent on {value}");
             assert!(
                 !op("IsPresent", json!(false), value.clone()),
                 "IsPresent: false on {value}"
@@ -1393,38 +1262,23 @@ mod tests {
     #[test]
     fn is_present_on_missing_variable() {
         assert_eq!(
-            eval(
-                json!({"Variable": "$.missing", "IsPresent": true}),
-                json!({})
-            ),
+            eval(json!({"Variable": "$.missing", "IsPresent": true}), json!({})),
             Ok(false)
         );
         assert_eq!(
-            eval(
-                json!({"Variable": "$.missing", "IsPresent": false}),
-                json!({})
-            ),
+            eval(json!({"Variable": "$.missing", "IsPresent": false}), json!({})),
             Ok(true)
         );
         assert_eq!(
-            eval(
-                json!({"Variable": "$.a.b.c", "IsPresent": true}),
-                json!({"a": 1})
-            ),
+            eval(json!({"Variable": "$.a.b.c", "IsPresent": true}), json!({"a": 1})),
             Ok(false)
         );
         assert_eq!(
-            eval(
-                json!({"Variable": "$.a[3]", "IsPresent": true}),
-                json!({"a": [1]})
-            ),
+            eval(json!({"Variable": "$.a[3]", "IsPresent": true}), json!({"a": [1]})),
             Ok(false)
         );
         assert_eq!(
-            eval(
-                json!({"Variable": "$.a", "IsPresent": true}),
-                json!({"a": null})
-            ),
+            eval(json!({"Variable": "$.a", "IsPresent": true}), json!({"a": null})),
             Ok(true)
         );
     }
@@ -1445,17 +1299,10 @@ mod tests {
             ("IsTimestamp", json!(true)),
             ("StringEqualsPath", json!("$.w")),
         ] {
-            let result = eval(
-                json!({"Variable": "$.type", name: operand}),
-                json!({"w": "a"}),
-            );
+            let result = eval(json!({"Variable": "$.type", name: operand}), json!({"w": "a"}));
             assert_eq!(result, Err(runtime("$.type")), "{name}");
         }
-        let failure = eval(
-            json!({"Variable": "$.type", "StringEquals": "a"}),
-            json!({}),
-        )
-        .unwrap_err();
+        let failure = eval(json!({"Variable": "$.type", "StringEquals": "a"}), json!({})).unwrap_err();
         assert_eq!(failure.error, "States.Runtime");
         assert_eq!(
             failure.cause,
@@ -1475,10 +1322,7 @@ mod tests {
             let result = eval(json!({"Variable": "$.v", name: "$.other"}), json!({"v": 1}));
             assert_eq!(result, Err(runtime("$.other")), "{name}");
             // Even when the variable has the wrong type for the comparison.
-            let result = eval(
-                json!({"Variable": "$.v", name: "$.other"}),
-                json!({"v": null}),
-            );
+            let result = eval(json!({"Variable": "$.v", name: "$.other"}), json!({"v": null}));
             assert_eq!(result, Err(runtime("$.other")), "{name}");
         }
     }
@@ -1532,10 +1376,7 @@ mod tests {
             rule.clone(),
             json!({"kind": "file", "name": "a.tmp", "force": true})
         ));
-        assert!(!check(
-            rule,
-            json!({"kind": "dir", "name": "a.txt", "force": false})
-        ));
+        assert!(!check(rule, json!({"kind": "dir", "name": "a.txt", "force": false})));
     }
 
     #[test]
@@ -1575,9 +1416,7 @@ mod tests {
             Ok(false)
         );
 
-        let nested = compile(
-            json!({"Not": {"Variable": "$.n", "NumericLessThanPath": "$$.Map.Item.Index"}}),
-        );
+        let nested = compile(json!({"Not": {"Variable": "$.n", "NumericLessThanPath": "$$.Map.Item.Index"}}));
         assert!(nested.uses_context());
         let context = json!({"Map": {"Item": {"Index": 3}}});
         assert_eq!(nested.evaluate(&json!({"n": 5}), &context), Ok(true));
@@ -1599,10 +1438,7 @@ mod tests {
             json!({"Variable": "$['order']['items'][0]['price']", "NumericEquals": 5}),
             input
         ));
-        assert!(check(
-            json!({"Variable": "$", "StringEquals": "whole"}),
-            json!("whole")
-        ));
+        assert!(check(json!({"Variable": "$", "StringEquals": "whole"}), json!("whole")));
     }
 
     // --- Compile errors ------------------------------------------------------
@@ -1613,7 +1449,8 @@ mod tests {
         assert!(Rule::compile(&rule, AT, true).is_ok());
         let nested = json!({"Comment": "c", "Variable": "$.x", "IsNull": true});
         assert!(Rule::compile(&nested, AT, false).is_ok());
-        let composite = json!({"Comment": "c", "Not": {"Comment": "d", "Variable": "$.x", "IsNull": true}, "Next": "N"});
+        let composite =
+            json!({"Comment": "c", "Not": {"Comment": "d", "Variable": "$.x", "IsNull": true}, "Next": "N"});
         assert!(Rule::compile(&composite, AT, true).is_ok());
     }
 
@@ -1682,17 +1519,11 @@ mod tests {
     #[test]
     fn unknown_fields_are_rejected() {
         let rule = json!({"Variable": "$.x", "IsNull": true, "Bogus": 1, "a/b": 2});
-        assert_eq!(
-            errors(rule.clone(), false),
-            vec![schema("/Bogus"), schema("/a~1b")]
-        );
+        assert_eq!(errors(rule.clone(), false), vec![schema("/Bogus"), schema("/a~1b")]);
         assert_eq!(messages(rule, false)[0], "Field 'Bogus' is not supported");
         // StringMatches has no Path twin; lower case is not an operator.
         let rule = json!({"Variable": "$.x", "StringMatchesPath": "$.y"});
-        assert_eq!(
-            errors(rule, false),
-            vec![schema("/StringMatchesPath"), schema("")]
-        );
+        assert_eq!(errors(rule, false), vec![schema("/StringMatchesPath"), schema("")]);
         let rule = json!({"Variable": "$.x", "stringEquals": "y", "StringEquals": "y"});
         assert_eq!(errors(rule, false), vec![schema("/stringEquals")]);
         let rule = json!({"Variable": "$.x", "IsNullPath": "$.y"});
@@ -1701,10 +1532,7 @@ mod tests {
 
     #[test]
     fn variable_and_operator_counts() {
-        assert_eq!(
-            errors(json!({"StringEquals": "a"}), false),
-            vec![schema("")]
-        );
+        assert_eq!(errors(json!({"StringEquals": "a"}), false), vec![schema("")]);
         assert_eq!(
             messages(json!({"StringEquals": "a"}), false),
             vec!["The field 'Variable' is required but was missing"]
@@ -1714,22 +1542,14 @@ mod tests {
         assert_eq!(errors(json!({"Next": "N"}), true), vec![schema("")]);
         let two = json!({"Variable": "$.x", "StringEquals": "a", "NumericEquals": 1});
         assert_eq!(errors(two, false), vec![schema("/NumericEquals")]);
-        let three =
-            json!({"Variable": "$.x", "IsNull": true, "IsString": true, "IsBoolean": false});
-        assert_eq!(
-            errors(three, false),
-            vec![schema("/IsString"), schema("/IsBoolean")]
-        );
+        let three = json!({"Variable": "$.x", "IsNull": true, "IsString": true, "IsBoolean": false});
+        assert_eq!(errors(three, false), vec![schema("/IsString"), schema("/IsBoolean")]);
     }
 
     #[test]
     fn composites_exclude_comparisons() {
-        let rule =
-            json!({"Variable": "$.x", "IsNull": true, "Not": {"Variable": "$.x", "IsNull": true}});
-        assert_eq!(
-            errors(rule, false),
-            vec![schema("/Variable"), schema("/IsNull")]
-        );
+        let rule = json!({"Variable": "$.x", "IsNull": true, "Not": {"Variable": "$.x", "IsNull": true}});
+        assert_eq!(errors(rule, false), vec![schema("/Variable"), schema("/IsNull")]);
         let rule = json!({
             "And": [{"Variable": "$.x", "IsNull": true}],
             "Or": [{"Variable": "$.x", "IsNull": true}]
@@ -1748,10 +1568,7 @@ mod tests {
         assert_eq!(errors(json!({"Not": []}), false), vec![schema("/Not")]);
         assert_eq!(errors(json!({"Not": "x"}), false), vec![schema("/Not")]);
         assert_eq!(
-            errors(
-                json!({"And": [1, {"Variable": "$.x", "IsNull": true}]}),
-                false
-            ),
+            errors(json!({"And": [1, {"Variable": "$.x", "IsNull": true}]}), false),
             vec![schema("/And/0")]
         );
         assert_eq!(errors(json!("rule"), false), vec![schema("")]);
@@ -1821,10 +1638,7 @@ mod tests {
             vec![schema("/NumericEqualsPath")]
         );
         assert_eq!(
-            errors(
-                json!({"Variable": "nope", "TimestampEqualsPath": "also nope"}),
-                false
-            ),
+            errors(json!({"Variable": "nope", "TimestampEqualsPath": "also nope"}), false),
             vec![invalid("/Variable"), invalid("/TimestampEqualsPath")]
         );
         // Variable and the …Path operands are Reference Paths: one node, no filters or wildcards.
@@ -1836,7 +1650,14 @@ mod tests {
             errors(json!({"Variable": "$.a", "NumericEqualsPath": "$.b[*]"}), false),
             vec![invalid("/NumericEqualsPath")]
         );
-        assert!(Rule::compile(&json!({"Variable": "$$.Execution.Input['a b'][0]", "IsNull": true}), AT, false).is_ok());
+        assert!(
+            Rule::compile(
+                &json!({"Variable": "$$.Execution.Input['a b'][0]", "IsNull": true}),
+                AT,
+                false
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -1860,10 +1681,7 @@ mod tests {
                 schema(""),
                 schema("/Or/0/NumericEquals"),
                 schema("/Or/1/And/1/Next"),
-                (
-                    format!("{AT}/Or/1/And/1/Variable"),
-                    ValidationCode::InvalidJsonPath
-                ),
+                (format!("{AT}/Or/1/And/1/Variable"), ValidationCode::InvalidJsonPath),
                 schema("/Or/1/And/1/StringEquals"),
                 schema("/Or/2/Not"),
                 schema("/Or/3/Extra"),

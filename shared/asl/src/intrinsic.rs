@@ -358,9 +358,7 @@ impl Parser<'_> {
                     Some(',') => {}
                     Some(')') => break,
                     None => {
-                        return Err(
-                            self.error(&format!("unbalanced parentheses: {name}( is never closed"))
-                        );
+                        return Err(self.error(&format!("unbalanced parentheses: {name}( is never closed")));
                     }
                     Some(c) => {
                         return Err(self.error(&format!(
@@ -381,10 +379,7 @@ impl Parser<'_> {
 
     fn arg(&mut self, func: Func, depth: usize) -> Result<Arg, String> {
         match self.peek() {
-            None => Err(self.error(&format!(
-                "unbalanced parentheses: {}( is never closed",
-                func.name()
-            ))),
+            None => Err(self.error(&format!("unbalanced parentheses: {}( is never closed", func.name()))),
             Some(',' | ')') => Err(self.error(&format!("empty argument in {}", func.name()))),
             Some('\'') => self.string(),
             Some('$') => self.path(),
@@ -482,9 +477,7 @@ impl Parser<'_> {
             self.bump();
         } else if self.peek().is_some_and(|c| c.is_alphabetic() || c == '_') {
             self.pos = start;
-            return Err(self.error(
-                "workflow variables ($name) are not supported in intrinsic function arguments",
-            ));
+            return Err(self.error("workflow variables ($name) are not supported in intrinsic function arguments"));
         }
         let mut depth = 0usize;
         while let Some(c) = self.peek() {
@@ -498,9 +491,7 @@ impl Parser<'_> {
                     loop {
                         match self.bump() {
                             None => {
-                                return Err(
-                                    self.error("unterminated quoted name in a path argument")
-                                );
+                                return Err(self.error("unterminated quoted name in a path argument"));
                             }
                             Some('\\') => {
                                 self.bump();
@@ -575,12 +566,7 @@ fn check_static(call: &Call) -> Result<(), String> {
 // ---------------------------------------------------------------------------
 
 impl Call {
-    fn evaluate(
-        &self,
-        input: &Value,
-        context: &Value,
-        entropy: &mut dyn Entropy,
-    ) -> Result<Value, Failure> {
+    fn evaluate(&self, input: &Value, context: &Value, entropy: &mut dyn Entropy) -> Result<Value, Failure> {
         let mut args = Vec::with_capacity(self.args.len());
         for arg in &self.args {
             args.push(arg.evaluate(self.func, input, context, entropy)?);
@@ -651,15 +637,11 @@ fn string_arg(func: Func, index: usize, value: &Value) -> Result<&str, Failure> 
 }
 
 fn array_arg(func: Func, index: usize, value: &Value) -> Result<&Vec<Value>, Failure> {
-    value
-        .as_array()
-        .ok_or_else(|| wrong_type(func, index, value))
+    value.as_array().ok_or_else(|| wrong_type(func, index, value))
 }
 
 fn object_arg(func: Func, index: usize, value: &Value) -> Result<&Map<String, Value>, Failure> {
-    value
-        .as_object()
-        .ok_or_else(|| wrong_type(func, index, value))
+    value.as_object().ok_or_else(|| wrong_type(func, index, value))
 }
 
 fn number_arg(func: Func, index: usize, value: &Value) -> Result<&Number, Failure> {
@@ -715,12 +697,7 @@ fn truncate(func: Func, index: usize, value: &Value) -> Result<i64, Failure> {
     n.as_f64()
         .map(f64::trunc)
         .and_then(f64_to_i64)
-        .ok_or_else(|| {
-            fail(
-                func,
-                format_args!("argument {} is out of range: {n}", index + 1),
-            )
-        })
+        .ok_or_else(|| fail(func, format_args!("argument {} is out of range: {n}", index + 1)))
 }
 
 fn check_len(func: Func, index: usize, text: &str) -> Result<(), Failure> {
@@ -737,24 +714,17 @@ fn check_len(func: Func, index: usize, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-fn apply(
-    call: &Call,
-    args: Vec<Cow<'_, Value>>,
-    entropy: &mut dyn Entropy,
-) -> Result<Value, Failure> {
+fn apply(call: &Call, args: Vec<Cow<'_, Value>>, entropy: &mut dyn Entropy) -> Result<Value, Failure> {
     let func = call.func;
     if func == Func::Array {
         // Values computed by nested calls are moved, not cloned.
-        return Ok(Value::Array(
-            args.into_iter().map(Cow::into_owned).collect(),
-        ));
+        return Ok(Value::Array(args.into_iter().map(Cow::into_owned).collect()));
     }
     match (func, args.as_slice()) {
         (Func::Format, [template, rest @ ..]) => format(call, template, rest),
         (Func::StringToJson, [text]) => {
             let text = string_arg(func, 0, text)?;
-            serde_json::from_str(text)
-                .map_err(|e| fail(func, format_args!("the string is not valid JSON: {e}")))
+            serde_json::from_str(text).map_err(|e| fail(func, format_args!("the string is not valid JSON: {e}")))
         }
         (Func::JsonToString, [value]) => serde_json::to_string(value)
             .map(Value::String)
@@ -762,20 +732,14 @@ fn apply(
         (Func::ArrayPartition, [array, size]) => {
             let array = array_arg(func, 0, array)?;
             let size = int_arg(func, 1, size)?;
-            let size = usize::try_from(size)
-                .ok()
-                .filter(|&s| s > 0)
-                .ok_or_else(|| {
-                    fail(
-                        func,
-                        format_args!("the chunk size must be greater than 0, but got {size}"),
-                    )
-                })?;
+            let size = usize::try_from(size).ok().filter(|&s| s > 0).ok_or_else(|| {
+                fail(
+                    func,
+                    format_args!("the chunk size must be greater than 0, but got {size}"),
+                )
+            })?;
             Ok(Value::Array(
-                array
-                    .chunks(size)
-                    .map(|chunk| Value::Array(chunk.to_vec()))
-                    .collect(),
+                array.chunks(size).map(|chunk| Value::Array(chunk.to_vec())).collect(),
             ))
         }
         (Func::ArrayContains, [array, value]) => {
@@ -798,10 +762,7 @@ fn apply(
                 .ok_or_else(|| {
                     fail(
                         func,
-                        format_args!(
-                            "index {index} is out of bounds for an array of length {}",
-                            array.len()
-                        ),
+                        format_args!("index {index} is out of bounds for an array of length {}", array.len()),
                     )
                 })
         }
@@ -809,19 +770,13 @@ fn apply(
         (Func::ArrayUnique, [array]) => {
             let array = array_arg(func, 0, array)?;
             let mut seen = HashSet::with_capacity(array.len());
-            let unique = array
-                .iter()
-                .filter(|item| seen.insert(Deep(item)))
-                .cloned()
-                .collect();
+            let unique = array.iter().filter(|item| seen.insert(Deep(item))).cloned().collect();
             Ok(Value::Array(unique))
         }
         (Func::Base64Encode, [text]) => {
             let text = string_arg(func, 0, text)?;
             check_len(func, 0, text)?;
-            Ok(Value::String(
-                base64::engine::general_purpose::STANDARD.encode(text),
-            ))
+            Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(text)))
         }
         (Func::Base64Decode, [text]) => {
             let text = string_arg(func, 0, text)?;
@@ -845,10 +800,7 @@ fn apply(
             match &**deep {
                 Value::Bool(false) => {}
                 Value::Bool(true) => {
-                    return Err(fail(
-                        func,
-                        "deep merge not supported: the third argument must be false",
-                    ));
+                    return Err(fail(func, "deep merge not supported: the third argument must be false"));
                 }
                 other => return Err(wrong_type(func, 2, other)),
             }
@@ -877,12 +829,7 @@ fn apply(
         (Func::MathAdd, [a, b]) => {
             let round = |index: usize, value: &Value| {
                 let n = number_arg(func, index, value)?;
-                java_round(n).ok_or_else(|| {
-                    fail(
-                        func,
-                        format_args!("argument {} is out of range: {n}", index + 1),
-                    )
-                })
+                java_round(n).ok_or_else(|| fail(func, format_args!("argument {} is out of range: {n}", index + 1)))
             };
             let (a, b) = (round(0, a)?, round(1, b)?);
             a.checked_add(b)
@@ -899,10 +846,7 @@ fn apply(
                 .collect();
             Ok(Value::Array(pieces))
         }
-        (Func::Uuid, []) => Ok(Value::String(uuid_v4(
-            entropy.next_u64(),
-            entropy.next_u64(),
-        ))),
+        (Func::Uuid, []) => Ok(Value::String(uuid_v4(entropy.next_u64(), entropy.next_u64()))),
         _ => Err(wrong_arity(func, args.len())),
     }
 }
@@ -988,9 +932,7 @@ fn hash(data: &[u8], algorithm: &str) -> Result<String, Failure> {
         other => {
             return Err(fail(
                 Func::Hash,
-                format_args!(
-                    "unsupported hash algorithm '{other}'; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"
-                ),
+                format_args!("unsupported hash algorithm '{other}'; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"),
             ));
         }
     })
@@ -1120,14 +1062,8 @@ mod tests {
         }
     }
 
-    fn run_with(
-        text: &str,
-        input: &Value,
-        context: &Value,
-        entropy: &mut Fixed,
-    ) -> Result<Value, Failure> {
-        let intrinsic =
-            Intrinsic::parse(text).unwrap_or_else(|e| panic!("{text} should parse: {e}"));
+    fn run_with(text: &str, input: &Value, context: &Value, entropy: &mut Fixed) -> Result<Value, Failure> {
+        let intrinsic = Intrinsic::parse(text).unwrap_or_else(|e| panic!("{text} should parse: {e}"));
         let mut env = Env {
             input,
             context,
@@ -1191,15 +1127,9 @@ mod tests {
             "Foo.Bar()",
         ] {
             let e = parse_error(text);
-            assert!(
-                e.contains("is not a supported intrinsic function"),
-                "{text}: {e}"
-            );
+            assert!(e.contains("is not a supported intrinsic function"), "{text}: {e}");
         }
-        assert!(
-            parse_error("States.Array(Foo(1))")
-                .contains("'Foo' is not a supported intrinsic function")
-        );
+        assert!(parse_error("States.Array(Foo(1))").contains("'Foo' is not a supported intrinsic function"));
     }
 
     #[test]
@@ -1284,8 +1214,7 @@ mod tests {
             assert!(e.contains("takes"), "{text}: {e}");
         }
         assert!(
-            parse_error("States.MathAdd(1)")
-                .contains("States.MathAdd takes exactly 2 arguments, but 1 were given")
+            parse_error("States.MathAdd(1)").contains("States.MathAdd takes exactly 2 arguments, but 1 were given")
         );
     }
 
@@ -1345,10 +1274,7 @@ mod tests {
 
     #[test]
     fn format_escapes() {
-        assert_eq!(
-            eval(r"States.Format('\{\} {} \'q\' \\', 'x')"),
-            json!(r"{} x 'q' \")
-        );
+        assert_eq!(eval(r"States.Format('\{\} {} \'q\' \\', 'x')"), json!(r"{} x 'q' \"));
         assert_eq!(eval(r"States.Format('\{{}\}', 5)"), json!("{5}"));
         assert_eq!(eval(r"States.Format('{\}')"), json!("{}"));
         // A lone unescaped brace is literal text.
@@ -1400,14 +1326,8 @@ mod tests {
 
     #[test]
     fn string_to_json() {
-        assert_eq!(
-            eval(r#"States.StringToJson('{"number": 20}')"#),
-            json!({"number": 20})
-        );
-        assert_eq!(
-            eval("States.StringToJson(' [1, \"a\", null] ')"),
-            json!([1, "a", null])
-        );
+        assert_eq!(eval(r#"States.StringToJson('{"number": 20}')"#), json!({"number": 20}));
+        assert_eq!(eval("States.StringToJson(' [1, \"a\", null] ')"), json!([1, "a", null]));
         assert_eq!(eval("States.StringToJson('3')"), json!(3));
         let cause = fails("States.StringToJson('{not json')");
         assert!(
@@ -1421,9 +1341,7 @@ mod tests {
     #[test]
     fn json_to_string() {
         assert_eq!(
-            eval(
-                r#"States.JsonToString(States.StringToJson('{ "a" : [1, 2.5, "x", {"b": null}] }'))"#
-            ),
+            eval(r#"States.JsonToString(States.StringToJson('{ "a" : [1, 2.5, "x", {"b": null}] }'))"#),
             json!(r#"{"a":[1,2.5,"x",{"b":null}]}"#)
         );
         assert_eq!(eval("States.JsonToString('abc')"), json!("\"abc\""));
@@ -1453,14 +1371,8 @@ mod tests {
             eval("States.ArrayPartition(States.Array(1,2,3,4,5,6,7), 4)"),
             json!([[1, 2, 3, 4], [5, 6, 7]])
         );
-        assert_eq!(
-            eval("States.ArrayPartition(States.Array(1,2), 2)"),
-            json!([[1, 2]])
-        );
-        assert_eq!(
-            eval("States.ArrayPartition(States.Array(1,2), 5.0)"),
-            json!([[1, 2]])
-        );
+        assert_eq!(eval("States.ArrayPartition(States.Array(1,2), 2)"), json!([[1, 2]]));
+        assert_eq!(eval("States.ArrayPartition(States.Array(1,2), 5.0)"), json!([[1, 2]]));
         assert_eq!(eval("States.ArrayPartition(States.Array(), 3)"), json!([]));
         assert!(fails("States.ArrayPartition(States.Array(1), 0)").contains("greater than 0"));
         fails("States.ArrayPartition(States.Array(1), -1)");
@@ -1478,14 +1390,8 @@ mod tests {
             eval("States.ArrayContains(States.Array(1,2,3,4,5,6,7,8,9), 5)"),
             json!(true)
         );
-        assert_eq!(
-            eval("States.ArrayContains(States.Array(1,2,3), 4)"),
-            json!(false)
-        );
-        assert_eq!(
-            eval("States.ArrayContains(States.Array(1,'2'), 2)"),
-            json!(false)
-        );
+        assert_eq!(eval("States.ArrayContains(States.Array(1,2,3), 4)"), json!(false));
+        assert_eq!(eval("States.ArrayContains(States.Array(1,'2'), 2)"), json!(false));
         assert_eq!(
             eval(
                 r#"States.ArrayContains(States.StringToJson('[{"a":1,"b":[2]}]'), States.StringToJson('{"b":[2],"a":1}'))"#
@@ -1493,15 +1399,10 @@ mod tests {
             json!(true)
         );
         assert_eq!(
-            eval(
-                "States.ArrayContains(States.Array(States.Array(1, null)), States.Array(1, null))"
-            ),
+            eval("States.ArrayContains(States.Array(States.Array(1, null)), States.Array(1, null))"),
             json!(true)
         );
-        assert_eq!(
-            eval("States.ArrayContains(States.Array(), null)"),
-            json!(false)
-        );
+        assert_eq!(eval("States.ArrayContains(States.Array(), null)"), json!(false));
         fails("States.ArrayContains(States.StringToJson('{}'), 1)");
     }
 
@@ -1517,9 +1418,7 @@ mod tests {
         assert_eq!(eval("States.ArrayRange(5, 1, 1)"), json!([]));
         assert_eq!(eval("States.ArrayRange(1, 5, -1)"), json!([]));
         assert_eq!(
-            eval("States.ArrayRange(0, 999, 1)")
-                .as_array()
-                .map(Vec::len),
+            eval("States.ArrayRange(0, 999, 1)").as_array().map(Vec::len),
             Some(1000)
         );
         assert!(fails("States.ArrayRange(0, 1000, 1)").contains("1001 items"));
@@ -1552,10 +1451,7 @@ mod tests {
 
     #[test]
     fn array_length() {
-        assert_eq!(
-            eval("States.ArrayLength(States.Array(1,2,3,4,5,6,7,8,9))"),
-            json!(9)
-        );
+        assert_eq!(eval("States.ArrayLength(States.Array(1,2,3,4,5,6,7,8,9))"), json!(9));
         assert_eq!(eval("States.ArrayLength(States.Array())"), json!(0));
         let cause = fails("States.ArrayLength(States.StringToJson('{}'))");
         assert!(
@@ -1658,10 +1554,7 @@ mod tests {
         let merged = eval(
             r#"States.JsonMerge(States.StringToJson('{"a": {"a1": 1, "a2": 2}, "b": 2, "d": 3}'), States.StringToJson('{"a": {"a3": 1, "a4": 2}, "c": 3, "d": 4}'), false)"#,
         );
-        assert_eq!(
-            merged,
-            json!({"a": {"a3": 1, "a4": 2}, "b": 2, "d": 4, "c": 3})
-        );
+        assert_eq!(merged, json!({"a": {"a3": 1, "a4": 2}, "b": 2, "d": 4, "c": 3}));
         assert_eq!(
             serde_json::to_string(&merged).unwrap(),
             r#"{"a":{"a3":1,"a4":2},"b":2,"d":4,"c":3}"#
@@ -1670,15 +1563,12 @@ mod tests {
 
     #[test]
     fn json_merge_errors() {
-        let cause =
-            fails("States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), true)");
+        let cause = fails("States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), true)");
         assert!(cause.contains("deep merge not supported"), "{cause}");
         let cause = fails("States.JsonMerge(States.Array(), States.StringToJson('{}'), false)");
         assert!(cause.contains("argument 1 must be an object"), "{cause}");
         fails("States.JsonMerge(States.StringToJson('{}'), States.StringToJson('1'), false)");
-        fails(
-            "States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), States.StringToJson('0'))",
-        );
+        fails("States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), States.StringToJson('0'))");
     }
 
     // ---- math -------------------------------------------------------------
@@ -1718,10 +1608,7 @@ mod tests {
             eval("States.MathAdd(9223372036854775807, -1)"),
             json!(9223372036854775806i64)
         );
-        assert_eq!(
-            eval("States.MathAdd(-9223372036854775808, 0)"),
-            json!(i64::MIN)
-        );
+        assert_eq!(eval("States.MathAdd(-9223372036854775808, 0)"), json!(i64::MIN));
     }
 
     #[test]
@@ -1750,23 +1637,11 @@ mod tests {
         // Floats are truncated toward zero: [12, 44).
         let mut f = Fixed::new(&[0, u64::MAX]);
         assert_eq!(
-            run_with(
-                "States.MathRandom(12.5, 44.51)",
-                &input,
-                &Value::Null,
-                &mut f
-            )
-            .unwrap(),
+            run_with("States.MathRandom(12.5, 44.51)", &input, &Value::Null, &mut f).unwrap(),
             json!(12)
         );
         assert_eq!(
-            run_with(
-                "States.MathRandom(12.5, 44.51)",
-                &input,
-                &Value::Null,
-                &mut f
-            )
-            .unwrap(),
+            run_with("States.MathRandom(12.5, 44.51)", &input, &Value::Null, &mut f).unwrap(),
             json!(43)
         );
         // The full i64 range does not overflow.
@@ -1824,10 +1699,7 @@ mod tests {
         assert_eq!(eval("States.StringSplit('a;;b', ';;')"), json!(["a", "b"]));
         assert_eq!(eval("States.StringSplit('abc', '')"), json!(["abc"]));
         assert_eq!(eval("States.StringSplit('', ',')"), json!([]));
-        assert_eq!(
-            eval("States.StringSplit('aébéc', 'é')"),
-            json!(["a", "b", "c"])
-        );
+        assert_eq!(eval("States.StringSplit('aébéc', 'é')"), json!(["a", "b", "c"]));
         fails("States.StringSplit(States.Array(), ',')");
         fails("States.StringSplit('a', States.Array())");
     }
@@ -1845,10 +1717,7 @@ mod tests {
             run_with("States.UUID()", &input, &Value::Null, &mut ones).unwrap(),
             json!("ffffffff-ffff-4fff-bfff-ffffffffffff")
         );
-        assert_eq!(
-            eval("States.UUID()"),
-            json!("00000000-0000-4000-8000-000000000000")
-        );
+        assert_eq!(eval("States.UUID()"), json!("00000000-0000-4000-8000-000000000000"));
     }
 
     #[test]
@@ -1873,24 +1742,14 @@ mod tests {
 
         #[test]
         fn path_arguments() {
-            let input =
-                json!({"name": "Jane", "a": 1.5, "b": 1.51, "items": [1, 2, 3], "x,y": "comma"});
+            let input = json!({"name": "Jane", "a": 1.5, "b": 1.51, "items": [1, 2, 3], "x,y": "comma"});
             assert_eq!(
                 eval_on("States.Format('Hello {}', $.name)", input.clone()).unwrap(),
                 json!("Hello Jane")
             );
-            assert_eq!(
-                eval_on("States.MathAdd($.a, $.b)", input.clone()).unwrap(),
-                json!(4)
-            );
-            assert_eq!(
-                eval_on("States.MathAdd( $.a ,$.b )", input.clone()).unwrap(),
-                json!(4)
-            );
-            assert_eq!(
-                eval_on("States.ArrayLength($.items)", input.clone()).unwrap(),
-                json!(3)
-            );
+            assert_eq!(eval_on("States.MathAdd($.a, $.b)", input.clone()).unwrap(), json!(4));
+            assert_eq!(eval_on("States.MathAdd( $.a ,$.b )", input.clone()).unwrap(), json!(4));
+            assert_eq!(eval_on("States.ArrayLength($.items)", input.clone()).unwrap(), json!(3));
             assert_eq!(
                 eval_on("States.Array($['x,y'], $.name)", input.clone()).unwrap(),
                 json!(["comma", "Jane"])
@@ -1920,17 +1779,9 @@ mod tests {
             assert!(i.uses_context());
             let i = Intrinsic::parse("States.Array(States.Format('{}', $$.State.Name))").unwrap();
             assert!(i.uses_context());
-            assert!(
-                !Intrinsic::parse("States.Array($.a)")
-                    .unwrap()
-                    .uses_context()
-            );
+            assert!(!Intrinsic::parse("States.Array($.a)").unwrap().uses_context());
             assert_eq!(
-                eval_on(
-                    "States.Format('{}/{}', $$.Execution.Id, $$.State.Name)",
-                    json!({})
-                )
-                .unwrap(),
+                eval_on("States.Format('{}/{}', $$.Execution.Id, $$.State.Name)", json!({})).unwrap(),
                 json!("exec-1/S")
             );
         }

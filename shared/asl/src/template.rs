@@ -93,11 +93,7 @@ impl Expr {
             Expr::Path(path) => match path.select(env.input, env.context) {
                 Ok(value) => Ok(value.into_owned()),
                 Err(_) => {
-                    let doc = if path.uses_context() {
-                        env.context
-                    } else {
-                        env.input
-                    };
+                    let doc = if path.uses_context() { env.context } else { env.input };
                     let shown = serde_json::to_string(doc).unwrap_or_default();
                     Err(Failure::runtime(format!(
                         "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{shown}'",
@@ -372,10 +368,7 @@ mod tests {
             let t = Template::compile(&template, "").unwrap();
             assert!(t.is_literal());
             assert!(!t.uses_context());
-            assert_eq!(
-                run(&template, &json!({"x": 1}), &Value::Null).unwrap(),
-                template
-            );
+            assert_eq!(run(&template, &json!({"x": 1}), &Value::Null).unwrap(), template);
         }
         let array = json!([{"a.$": "$.x"}, 2]);
         assert_eq!(
@@ -387,12 +380,7 @@ mod tests {
     #[test]
     fn missing_path_is_states_runtime() {
         let input = json!({"a": 1});
-        let failure = run(
-            &json!({"ok.$": "$.a", "value.$": "$.missing"}),
-            &input,
-            &Value::Null,
-        )
-        .unwrap_err();
+        let failure = run(&json!({"ok.$": "$.a", "value.$": "$.missing"}), &input, &Value::Null).unwrap_err();
         assert_eq!(failure.error, "States.Runtime");
         assert_eq!(
             failure.cause,
@@ -436,10 +424,7 @@ mod tests {
             entropy: &mut entropy,
         };
         assert_eq!(e.evaluate("f.$", &mut env).unwrap(), json!(7));
-        let missing = Expr::parse("$.b")
-            .unwrap()
-            .evaluate("CausePath", &mut env)
-            .unwrap_err();
+        let missing = Expr::parse("$.b").unwrap().evaluate("CausePath", &mut env).unwrap_err();
         assert_eq!(
             missing.cause,
             r#"The JSONPath '$.b' specified for the field 'CausePath' could not be found in the input '{"a":[7]}'"#
@@ -528,10 +513,7 @@ mod tests {
         let pointers: Vec<_> = got.iter().map(|(_, p, _)| p.as_str()).collect();
         assert_eq!(
             pointers,
-            [
-                "/States/A/Parameters/0/a.$",
-                "/States/A/Parameters/1/b/0/c.$"
-            ]
+            ["/States/A/Parameters/0/a.$", "/States/A/Parameters/1/b/0/c.$"]
         );
     }
 

@@ -37,8 +37,7 @@ pub fn parse_epoch_nanos(text: &str) -> Option<i128> {
     let fields = Fields::parse(text.as_bytes())?;
     let month = Month::try_from(fields.month).ok()?;
     let date = Date::from_calendar_date(fields.year, month, fields.day).ok()?;
-    let time =
-        Time::from_hms_nano(fields.hour, fields.minute, fields.second, fields.nanosecond).ok()?;
+    let time = Time::from_hms_nano(fields.hour, fields.minute, fields.second, fields.nanosecond).ok()?;
     let offset = UtcOffset::from_whole_seconds(fields.offset_seconds).ok()?;
     Some(
         PlainDateTime::new(date, time)
@@ -196,10 +195,7 @@ mod tests {
 
     #[test]
     fn accepts_utc() {
-        assert_eq!(
-            nanos("2016-12-05T21:29:29Z"),
-            Some(BASE_SECONDS * 1_000_000_000)
-        );
+        assert_eq!(nanos("2016-12-05T21:29:29Z"), Some(BASE_SECONDS * 1_000_000_000));
         assert_eq!(nanos("1970-01-01T00:00:00Z"), Some(0));
     }
 
@@ -208,10 +204,7 @@ mod tests {
         let base = BASE_SECONDS * 1_000_000_000;
         assert_eq!(nanos("2016-12-05T21:29:29.5Z"), Some(base + 500_000_000));
         assert_eq!(nanos("2016-12-05T21:29:29.123Z"), Some(base + 123_000_000));
-        assert_eq!(
-            nanos("2016-12-05T21:29:29.123456789Z"),
-            Some(base + 123_456_789)
-        );
+        assert_eq!(nanos("2016-12-05T21:29:29.123456789Z"), Some(base + 123_456_789));
         assert_eq!(nanos("2016-12-05T21:29:29.000001Z"), Some(base + 1_000));
     }
 
@@ -313,19 +306,10 @@ mod tests {
     #[test]
     fn formats_millis() {
         assert_eq!(format_epoch_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            format_epoch_millis(1_480_973_369_123),
-            "2016-12-05T21:29:29.123Z"
-        );
-        assert_eq!(
-            format_epoch_millis(1_480_973_369_000),
-            "2016-12-05T21:29:29.000Z"
-        );
+        assert_eq!(format_epoch_millis(1_480_973_369_123), "2016-12-05T21:29:29.123Z");
+        assert_eq!(format_epoch_millis(1_480_973_369_000), "2016-12-05T21:29:29.000Z");
         assert_eq!(format_epoch_millis(-1), "1969-12-31T23:59:59.999Z");
-        assert_eq!(
-            format_epoch_millis(1_795_304_351_123),
-            "2026-11-21T23:39:11.123Z"
-        );
+        assert_eq!(format_epoch_millis(1_795_304_351_123), "2026-11-21T23:39:11.123Z");
         assert_eq!(format_epoch_millis(i64::MAX), "9999-12-31T23:59:59.999Z");
         assert_eq!(format_epoch_millis(i64::MIN), "-9999-01-01T00:00:00.000Z");
     }
@@ -341,10 +325,7 @@ mod tests {
             253_402_300_799_999,
             -62_135_596_800_000,
         ] {
-            assert_eq!(
-                parse_epoch_millis(&format_epoch_millis(millis)),
-                Some(millis)
-            );
+            assert_eq!(parse_epoch_millis(&format_epoch_millis(millis)), Some(millis));
         }
     }
 }

@@ -18,9 +18,7 @@ fn bench(c: &mut Criterion) {
         if name == "map-items" {
             group.sample_size(20);
         }
-        group.bench_function(name, |b| {
-            b.iter(|| driver::run(&workload.definition, &info))
-        });
+        group.bench_function(name, |b| b.iter(|| driver::run(&workload.definition, &info)));
     }
     group.finish();
 }

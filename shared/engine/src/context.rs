@@ -32,10 +32,7 @@ pub(crate) fn build(exec: &ExecutionInfo, state: &StateContext<'_>) -> Value {
 
     let mut machine = Map::new();
     machine.insert("Id".into(), Value::String(exec.state_machine_arn.clone()));
-    machine.insert(
-        "Name".into(),
-        Value::String(exec.state_machine_name.clone()),
-    );
+    machine.insert("Name".into(), Value::String(exec.state_machine_name.clone()));
 
     let mut st = Map::new();
     st.insert("Name".into(), Value::String(state.name.to_string()));

@@ -89,8 +89,9 @@ pub struct ChildSpec {
     pub input: Value,
     /// The Map state, for Map iterations.
     pub map_state: Option<StateId>,
-    /// The parent's `ParallelStateStarted` / `MapStateStarted` event.
-    pub started_event_id: u64,
+    /// The causal predecessor of the child's first event: the parent's
+    /// `ParallelStateStarted` / `MapStateStarted`, or the sibling whose end made room for it.
+    pub first_prev: crate::history::Prev,
 }
 
 /// How a child ended.
@@ -117,4 +118,6 @@ pub struct ChildReport {
     pub outcome: ChildOutcome,
     /// The child's newest event id.
     pub last_event_id: u64,
+    /// The child's newest event before its closing `MapIteration…` event.
+    pub last_state_event_id: u64,
 }

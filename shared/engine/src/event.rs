@@ -55,6 +55,8 @@ pub enum Event {
         failure: Option<asl::Failure>,
         /// The child's newest event id.
         last_event_id: u64,
+        /// The child's newest event before its closing `MapIteration…` event.
+        last_state_event_id: u64,
     },
     /// The results of all children, in index order (answer to [`crate::Effect::CollectChildren`]).
     ChildrenCollected {

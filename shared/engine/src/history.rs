@@ -16,6 +16,13 @@ pub enum Prev {
     Local(u64),
     /// An event of the parent run.
     Parent(u64),
+    /// An event of a sibling: another child of the same parent and generation.
+    Sibling {
+        /// The sibling's index.
+        index: u32,
+        /// The event's id in the sibling's numbering.
+        id: u64,
+    },
     /// An event of a child run (`<this run>/<generation>.<index>`).
     Child {
         /// The step of this run that started the child.
@@ -356,10 +363,7 @@ impl EventDetails {
             }
         };
         let task = |m: &mut Map<String, Value>, t: &TaskRef| {
-            m.insert(
-                "resourceType".into(),
-                Value::String(t.resource_type.clone()),
-            );
+            m.insert("resourceType".into(), Value::String(t.resource_type.clone()));
             m.insert("resource".into(), Value::String(t.resource.clone()));
         };
         let error_cause = |m: &mut Map<String, Value>, error: &str, cause: &str| {
@@ -377,7 +381,13 @@ impl EventDetails {
                 "executionSucceededEventDetails"
             }
             ExecutionFailed { error, cause } => {
-                error_cause(&mut m, error, cause);
+                // A Fail state without Error/Cause records neither field.
+                if !error.is_empty() {
+                    m.insert("error".into(), Value::String(error.clone()));
+                }
+                if !cause.is_empty() {
+                    m.insert("cause".into(), Value::String(cause.clone()));
+                }
                 "executionFailedEventDetails"
             }
             ExecutionAborted { error, cause } => {
@@ -453,20 +463,12 @@ impl EventDetails {
                 payload(&mut m, "output", output);
                 "taskSucceededEventDetails"
             }
-            TaskFailed {
-                task: t,
-                error,
-                cause,
-            } => {
+            TaskFailed { task: t, error, cause } => {
                 task(&mut m, t);
                 error_cause(&mut m, error, cause);
                 "taskFailedEventDetails"
             }
-            TaskTimedOut {
-                task: t,
-                error,
-                cause,
-            } => {
+            TaskTimedOut { task: t, error, cause } => {
                 task(&mut m, t);
                 error_cause(&mut m, error, cause);
                 "taskTimedOutEventDetails"
@@ -515,13 +517,7 @@ impl HistoryEvent {
     /// Renders the event as GetExecutionHistory returns it, with ids already
     /// resolved to the merged history. `timestamp` is whatever the caller's
     /// protocol wants (epoch seconds for the API, ISO text for the CLI).
-    pub fn to_aws_json(
-        &self,
-        id: u64,
-        previous_event_id: u64,
-        timestamp: Value,
-        include_data: bool,
-    ) -> Value {
+    pub fn to_aws_json(&self, id: u64, previous_event_id: u64, timestamp: Value, include_data: bool) -> Value {
         let mut m = Map::new();
         m.insert("timestamp".into(), timestamp);
         m.insert("type".into(), Value::String(self.details.type_name()));

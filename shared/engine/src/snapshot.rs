@@ -31,6 +31,15 @@ impl RunId {
         RunId(format!("{}/{generation}.{index}", self.0))
     }
 
+    /// The id of sibling `index` (same parent, same generation), `None` for the root.
+    pub fn sibling(&self, index: u32) -> Option<RunId> {
+        let cut = self.0.rfind('.')?;
+        if self.0[cut..].contains('/') {
+            return None;
+        }
+        Some(RunId(format!("{}.{index}", &self.0[..cut])))
+    }
+
     /// The parent's id, `None` for the root.
     pub fn parent(&self) -> Option<RunId> {
         if self.is_root() {
@@ -211,6 +220,8 @@ pub struct FanOut {
     pub selector_input: Option<Value>,
     /// The newest event of the last child to finish.
     pub last_child_event: Prev,
+    /// Where the failure that stops the state happened (the failing child's last state event).
+    pub failure_prev: Prev,
     /// All children finished; their results were requested.
     pub collecting: bool,
     /// The state is failing with this error; it waits for the started children to stop.

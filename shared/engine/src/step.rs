@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 
 use asl::definition::{
-    ChoiceState, FailState, MapState, NumberField, ParallelState, PassState, PathField, ResultPath,
-    TaskState, TextField, WaitState,
+    ChoiceState, FailState, MapState, NumberField, ParallelState, PassState, PathField, ResultPath, TaskState,
+    TextField, WaitState,
 };
 use asl::resource::{Pattern, Resource};
 use asl::retry::{Catcher, Retrier};
@@ -91,12 +91,7 @@ pub fn start_execution(def: &Definition, exec: &ExecutionInfo, ctx: &mut Ctx<'_>
 }
 
 /// Starts a child run (a Parallel branch or a Map iteration) from its spec.
-pub fn start_child(
-    def: &Definition,
-    exec: &ExecutionInfo,
-    spec: ChildSpec,
-    ctx: &mut Ctx<'_>,
-) -> Transition {
+pub fn start_child(def: &Definition, exec: &ExecutionInfo, spec: ChildSpec, ctx: &mut Ctx<'_>) -> Transition {
     let block = def.block(spec.block);
     let run = Run {
         id: spec.id,
@@ -109,11 +104,7 @@ pub fn start_child(
         version: 0,
         last_event_id: 0,
         status: RunStatus::Running,
-        cursor: Cursor::ready(
-            block.start_at,
-            spec.input,
-            Prev::Parent(spec.started_event_id),
-        ),
+        cursor: Cursor::ready(block.start_at, spec.input, spec.first_prev),
         execution_timer: None,
     };
     let mut s = Stepper::new(def, exec, ctx, run);
@@ -161,21 +152,15 @@ fn apply(s: &mut Stepper<'_, '_, '_>, event: Event) -> Result<(), Rejected> {
         }
         Event::TaskResult { task_id, outcome } => {
             match &s.run.cursor.phase {
-                Phase::Task {
-                    task_id: expected, ..
-                } if *expected == task_id => {}
+                Phase::Task { task_id: expected, .. } if *expected == task_id => {}
                 _ => {
-                    return Err(Rejected::Stale(
-                        "result of a task attempt that is not running",
-                    ));
+                    return Err(Rejected::Stale("result of a task attempt that is not running"));
                 }
             }
             let lambda = matches!(&s.state().kind,
                 StateKind::Task(t) if matches!(t.resource, Resource::LambdaFunction { .. }));
             if lambda && matches!(outcome, TaskOutcome::Submitted(_)) {
-                return Err(Rejected::Stale(
-                    "a Lambda function task cannot be submitted",
-                ));
+                return Err(Rejected::Stale("a Lambda function task cannot be submitted"));
             }
             s.on_task_result(outcome)?;
         }
@@ -186,11 +171,9 @@ fn apply(s: &mut Stepper<'_, '_, '_>, event: Event) -> Result<(), Rejected> {
             index,
             failure,
             last_event_id,
-        } => s.on_child_finished(generation, index, failure, last_event_id)?,
-        Event::ChildrenCollected {
-            generation,
-            results,
-        } => s.on_children_collected(generation, results)?,
+            last_state_event_id,
+        } => s.on_child_finished(generation, index, failure, last_event_id, last_state_event_id)?,
+        Event::ChildrenCollected { generation, results } => s.on_children_collected(generation, results)?,
         Event::Abort => s.abort_child()?,
         Event::Stop { error, cause } => s.stop(error, cause)?,
     }
@@ -206,6 +189,17 @@ struct Stepper<'d, 'c, 'e> {
     history: Vec<HistoryEvent>,
     effects: Vec<Effect>,
     ids: u64,
+}
+
+/// What Retry/Catch make of a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    /// Retry with retrier `i`.
+    Retry(usize),
+    /// Go on with catcher `i`.
+    Catch(usize),
+    /// Nothing handles it: the run fails.
+    Fail,
 }
 
 /// Whether a state type records `<Type>StateAborted`.
@@ -304,12 +298,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         failure
     }
 
-    fn context(
-        &self,
-        retry: bool,
-        task_token: Option<&str>,
-        map_item: Option<(u32, &Value)>,
-    ) -> Value {
+    fn context(&self, retry: bool, task_token: Option<&str>, map_item: Option<(u32, &Value)>) -> Value {
         let cursor = &self.run.cursor;
         context::build(
             self.exec,
@@ -369,18 +358,17 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         } else {
             Value::Null
         };
-        let result = match &pass.result {
-            Some(literal) => literal.clone(),
-            None => {
-                let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?;
-                match &pass.parameters {
-                    Some(t) => t.evaluate(&mut Env {
-                        input: &effective,
-                        context: &context,
-                        entropy: &mut *self.ctx.entropy,
-                    })?,
-                    None => effective.into_owned(),
-                }
+        let result = {
+            // InputPath applies (and can fail) even when Result replaces the effective input.
+            let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?;
+            match (&pass.result, &pass.parameters) {
+                (Some(literal), _) => literal.clone(),
+                (None, Some(t)) => t.evaluate(&mut Env {
+                    input: &effective,
+                    context: &context,
+                    entropy: &mut *self.ctx.entropy,
+                })?,
+                (None, None) => effective.into_owned(),
             }
         };
         self.complete(state, result, &pass.result_path, &context, false)?;
@@ -418,12 +406,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         Ok(())
     }
 
-    fn fail_text(
-        &mut self,
-        field: Option<&TextField>,
-        name: &str,
-        context: &Value,
-    ) -> Result<String, Failure> {
+    fn fail_text(&mut self, field: Option<&TextField>, name: &str, context: &Value) -> Result<String, Failure> {
         match field {
             None => Ok(String::new()),
             Some(TextField::Literal(s)) => Ok(s.clone()),
@@ -485,17 +468,13 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let due_ms = {
             let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?;
             match wait {
-                WaitState::Seconds { seconds, .. } => {
-                    now.saturating_add((*seconds as i64).saturating_mul(1000))
-                }
+                WaitState::Seconds { seconds, .. } => now.saturating_add((*seconds as i64).saturating_mul(1000)),
                 WaitState::Timestamp { epoch_millis, .. } => *epoch_millis,
                 WaitState::SecondsPath { path, .. } => {
                     let seconds = wait_seconds(path, &effective, &context)?;
                     now.saturating_add(seconds.saturating_mul(1000))
                 }
-                WaitState::TimestampPath { path, .. } => {
-                    wait_timestamp(path, &effective, &context)?
-                }
+                WaitState::TimestampPath { path, .. } => wait_timestamp(path, &effective, &context)?,
             }
         };
         if due_ms <= now {
@@ -527,8 +506,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     }
 
     fn run_task(&mut self, state: &State, task: &TaskState) -> Result<(), Failure> {
-        let token =
-            (task.resource.pattern() == Pattern::WaitForTaskToken).then(|| self.new_token());
+        let token = (task.resource.pattern() == Pattern::WaitForTaskToken).then(|| self.new_token());
         let needs = uses_context(&state.input_path)
             || task.parameters.as_ref().is_some_and(|t| t.uses_context())
             || task.credentials.as_ref().is_some_and(|t| t.uses_context());
@@ -622,8 +600,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     }
 
     fn run_parallel(&mut self, state: &State, par: &ParallelState) -> Result<(), Failure> {
-        let needs = uses_context(&state.input_path)
-            || par.parameters.as_ref().is_some_and(|t| t.uses_context());
+        let needs = uses_context(&state.input_path) || par.parameters.as_ref().is_some_and(|t| t.uses_context());
         let context = if needs {
             self.context(true, None, None)
         } else {
@@ -654,7 +631,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 block: *block,
                 input: input.clone(),
                 map_state: None,
-                started_event_id,
+                first_prev: Prev::Parent(started_event_id),
             })
             .collect();
         self.effects.push(Effect::StartChildren(children));
@@ -672,6 +649,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             pending_items: Vec::new(),
             selector_input: None,
             last_child_event: Prev::Local(started_event_id),
+            failure_prev: Prev::Local(started_event_id),
             collecting: false,
             aborting: None,
         }));
@@ -687,8 +665,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         } else {
             Value::Null
         };
-        let effective =
-            select_input(&state.input_path, &self.run.cursor.input, &context)?.into_owned();
+        let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?.into_owned();
         let items = match &map.items_path {
             None => effective.clone(),
             Some(path) => path
@@ -705,9 +682,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let max_concurrency = match &map.max_concurrency {
             NumberField::Literal(n) => *n,
             NumberField::Path(path) => {
-                let value = path
-                    .select(&effective, &context)
-                    .map_err(|_| not_found(path))?;
+                let value = path.select(&effective, &context).map_err(|_| not_found(path))?;
                 value.as_u64().ok_or_else(|| {
                     Failure::runtime(format!(
                         "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
@@ -721,14 +696,10 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             None => None,
             Some(NumberField::Literal(n)) => Some(*n),
             Some(NumberField::Path(path)) => {
-                let value = path
-                    .select(&effective, &context)
-                    .map_err(|_| not_found(path))?;
+                let value = path.select(&effective, &context).map_err(|_| not_found(path))?;
                 match value.as_i64() {
                     Some(n) if n < 0 => {
-                        return Err(Failure::runtime(
-                            "ToleratedFailureCount cannot be negative.",
-                        ));
+                        return Err(Failure::runtime("ToleratedFailureCount cannot be negative."));
                     }
                     Some(n) => Some(n as u64),
                     None => {
@@ -745,9 +716,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             None => None,
             Some(NumberField::Literal(p)) => Some(*p),
             Some(NumberField::Path(path)) => {
-                let value = path
-                    .select(&effective, &context)
-                    .map_err(|_| not_found(path))?;
+                let value = path.select(&effective, &context).map_err(|_| not_found(path))?;
                 match value.as_f64() {
                     Some(p) if (0.0..=100.0).contains(&p) => Some(p),
                     _ => {
@@ -759,9 +728,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             }
         };
         let total = items.len() as u32;
-        let started_event_id = self.emit(EventDetails::MapStateStarted {
-            length: total as u64,
-        });
+        let started_event_id = self.emit(EventDetails::MapStateStarted { length: total as u64 });
         if total == 0 {
             self.emit(EventDetails::MapStateSucceeded);
             return self.finish_fan_in(Value::Array(Vec::new()));
@@ -775,18 +742,12 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         // Items not started now are kept in reverse, so starting the next one is a pop.
         let mut pending: Vec<Value> = items.split_off(first as usize);
         pending.reverse();
-        let selector_input =
-            (map.item_selector.is_some() && !pending.is_empty()).then(|| effective.clone());
+        let selector_input = (map.item_selector.is_some() && !pending.is_empty()).then(|| effective.clone());
         let mut children = Vec::with_capacity(first as usize);
         for (index, item) in items.into_iter().enumerate() {
             let input = self.item_input(map, index as u32, item, &effective)?;
-            children.push(self.map_child(
-                generation,
-                index as u32,
-                input,
-                map.processor,
-                started_event_id,
-            ));
+            let first_prev = Prev::Parent(started_event_id);
+            children.push(self.map_child(generation, index as u32, input, map.processor, first_prev));
         }
         self.effects.push(Effect::StartChildren(children));
         self.run.cursor.phase = Phase::FanOut(Box::new(FanOut {
@@ -803,6 +764,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             pending_items: pending,
             selector_input,
             last_child_event: Prev::Local(started_event_id),
+            failure_prev: Prev::Local(started_event_id),
             collecting: false,
             aborting: None,
         }));
@@ -810,13 +772,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     }
 
     /// The input of Map iteration `index`: the item, or the ItemSelector built over the Map's effective input.
-    fn item_input(
-        &mut self,
-        map: &MapState,
-        index: u32,
-        item: Value,
-        effective: &Value,
-    ) -> Result<Value, Failure> {
+    fn item_input(&mut self, map: &MapState, index: u32, item: Value, effective: &Value) -> Result<Value, Failure> {
         let Some(selector) = &map.item_selector else {
             return Ok(item);
         };
@@ -832,14 +788,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         })
     }
 
-    fn map_child(
-        &self,
-        generation: u64,
-        index: u32,
-        input: Value,
-        block: asl::BlockId,
-        started_event_id: u64,
-    ) -> ChildSpec {
+    fn map_child(&self, generation: u64, index: u32, input: Value, block: asl::BlockId, first_prev: Prev) -> ChildSpec {
         ChildSpec {
             id: self.run.id.child(generation, index),
             generation,
@@ -847,7 +796,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             block,
             input,
             map_state: Some(self.run.cursor.state),
-            started_event_id,
+            first_prev,
         }
     }
 
@@ -927,6 +876,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 });
             }
             Some(link) => {
+                let last_state = self.newest_event_id();
                 if let Some(map_state) = link.map_state {
                     let name = self.def.state(map_state).name.clone();
                     self.emit(EventDetails::MapIterationSucceeded {
@@ -934,7 +884,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                         index: link.index,
                     });
                 }
-                self.report(&link, ChildOutcome::Succeeded(output));
+                self.report(&link, ChildOutcome::Succeeded(output), last_state);
             }
         }
     }
@@ -942,7 +892,8 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     /// The run fails with an uncaught error.
     fn fail_run(&mut self, failure: Failure) {
         self.run.status = RunStatus::Failed;
-        if let Phase::FanOut(f) = &self.run.cursor.phase
+        if self.run.parent.is_some()
+            && let Phase::FanOut(f) = &self.run.cursor.phase
             && !f.collecting
             && f.finished_count < f.total
         {
@@ -963,6 +914,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 });
             }
             Some(link) => {
+                let last_state = self.newest_event_id();
                 if let Some(map_state) = link.map_state {
                     let name = self.def.state(map_state).name.clone();
                     self.emit(EventDetails::MapIterationFailed {
@@ -970,76 +922,106 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                         index: link.index,
                     });
                 }
-                self.report(&link, ChildOutcome::Failed(failure));
+                self.report(&link, ChildOutcome::Failed(failure), last_state);
             }
         }
     }
 
-    fn report(&mut self, link: &ParentLink, outcome: ChildOutcome) {
+    /// Reports to the parent; `last_state_event_id` is the child's last event
+    /// before its closing `MapIteration…` event (Step Functions points the
+    /// parent's `MapStateFailed` and the next iteration's start there).
+    fn report(&mut self, link: &ParentLink, outcome: ChildOutcome, last_state_event_id: u64) {
         let parent = self.run.id.parent().unwrap_or_default();
-        self.effects
-            .push(Effect::ReportToParent(Box::new(ChildReport {
-                parent,
-                generation: link.generation,
-                index: link.index,
-                outcome,
-                last_event_id: self.run.last_event_id,
-            })));
+        self.effects.push(Effect::ReportToParent(Box::new(ChildReport {
+            parent,
+            generation: link.generation,
+            index: link.index,
+            outcome,
+            last_event_id: self.run.last_event_id,
+            last_state_event_id,
+        })));
+    }
+
+    /// The id of this run's newest event (before a closing event is added).
+    fn newest_event_id(&self) -> u64 {
+        self.run.last_event_id
+    }
+
+    /// What Retry/Catch say about a failure of the current state.
+    fn decide(&self, failure: &Failure, match_as: Option<&str>) -> Decision {
+        let (retry, catch) = self.handlers();
+        let name = match_as.unwrap_or(&failure.error);
+        if let Some(i) = retry.iter().position(|r| r.matches(name)) {
+            let used = self.run.cursor.retry_counts.get(i).copied().unwrap_or(0);
+            if (used as u64) < retry[i].max_attempts {
+                return Decision::Retry(i);
+            }
+        }
+        match catch.iter().position(|c| c.matches(name)) {
+            Some(i) => Decision::Catch(i),
+            None => Decision::Fail,
+        }
+    }
+
+    fn handlers(&self) -> (&'d [Retrier], &'d [Catcher]) {
+        match &self.state().kind {
+            StateKind::Task(t) => (&t.retry, &t.catch),
+            StateKind::Parallel(p) => (&p.retry, &p.catch),
+            StateKind::Map(m) => (&m.retry, &m.catch),
+            _ => (&[], &[]),
+        }
     }
 
     /// Retry, Catch, or fail the run. `match_as` overrides the name used for
     /// matching (a heartbeat timeout is recorded as `States.Timeout` but
     /// matched as `States.HeartbeatTimeout`).
     fn handle_failure(&mut self, failure: Failure, match_as: Option<&str>) {
+        let decision = self.decide(&failure, match_as);
+        self.act(decision, failure);
+    }
+
+    fn act(&mut self, decision: Decision, failure: Failure) {
         let state = self.state();
-        let (retry, catch): (&[Retrier], &[Catcher]) = match &state.kind {
-            StateKind::Task(t) => (&t.retry, &t.catch),
-            StateKind::Parallel(p) => (&p.retry, &p.catch),
-            StateKind::Map(m) => (&m.retry, &m.catch),
-            _ => (&[], &[]),
-        };
-        let name = match_as.unwrap_or(&failure.error);
-        if let Some(i) = retry.iter().position(|r| r.matches(name)) {
-            let retrier = &retry[i];
-            let counts = &mut self.run.cursor.retry_counts;
-            if counts.len() < retry.len() {
-                counts.resize(retry.len(), 0);
-            }
-            let used = counts[i];
-            if (used as u64) < retrier.max_attempts {
+        let (retry, catch) = self.handlers();
+        match decision {
+            Decision::Retry(i) => {
+                let counts = &mut self.run.cursor.retry_counts;
+                if counts.len() < retry.len() {
+                    counts.resize(retry.len(), 0);
+                }
+                let used = counts[i];
                 counts[i] += 1;
                 self.run.cursor.retry_count += 1;
                 let unit = self.unit();
-                let delay = retrier.delay_millis(used, unit);
+                let delay = retry[i].delay_millis(used, unit);
                 let timer = self.new_id();
                 let due_ms = self.now().saturating_add(delay.min(i64::MAX as u64) as i64);
                 self.effects.push(Effect::StartTimer { timer, due_ms });
                 self.run.cursor.phase = Phase::Backoff { timer };
-                return;
             }
-        }
-        if let Some(catcher) = catch.iter().find(|c| c.matches(name)) {
-            let error_output = json!({"Error": failure.error, "Cause": failure.cause});
-            let raw = std::mem::take(&mut self.run.cursor.input);
-            let combined = match &catcher.result_path {
-                ResultPath::Replace => error_output,
-                ResultPath::Discard => raw,
-                ResultPath::Path(path) => match path.write(raw, error_output) {
-                    Ok(v) => v,
-                    Err(f) => {
-                        let f = self.in_state(f);
-                        return self.fail_run(f);
-                    }
-                },
-            };
-            if let Err(f) = self.exited(state, &combined) {
-                return self.fail_run(f);
+            Decision::Catch(i) => {
+                let catcher = &catch[i];
+                let error_output = json!({"Error": failure.error, "Cause": failure.cause});
+                let raw = std::mem::take(&mut self.run.cursor.input);
+                let combined = match &catcher.result_path {
+                    ResultPath::Replace => error_output,
+                    ResultPath::Discard => raw,
+                    ResultPath::Path(path) => match path.write(raw, error_output) {
+                        Ok(v) => v,
+                        Err(f) => {
+                            let f = self.in_state(f);
+                            return self.fail_run(f);
+                        }
+                    },
+                };
+                if let Err(f) = self.exited(state, &combined) {
+                    return self.fail_run(f);
+                }
+                self.run.cursor.phase = Phase::Ready;
+                self.go_to(asl::definition::Next::State(catcher.next), combined);
             }
-            self.run.cursor.phase = Phase::Ready;
-            self.go_to(asl::definition::Next::State(catcher.next), combined);
-            return;
+            Decision::Fail => self.fail_run(failure),
         }
-        self.fail_run(failure);
     }
 
     // ----- events ---------------------------------------------------------------------
@@ -1047,9 +1029,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     fn on_task_result(&mut self, outcome: TaskOutcome) -> Result<(), Rejected> {
         let state = self.state();
         let StateKind::Task(task) = &state.kind else {
-            return Err(Rejected::Stale(
-                "task result for a state that is not a Task",
-            ));
+            return Err(Rejected::Stale("task result for a state that is not a Task"));
         };
         let Phase::Task { started, .. } = &mut self.run.cursor.phase else {
             return Err(Rejected::Stale("task result while no task runs"));
@@ -1111,17 +1091,8 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         Ok(())
     }
 
-    fn finish_task(
-        &mut self,
-        state: &State,
-        task: &TaskState,
-        result: Value,
-    ) -> Result<(), Failure> {
-        let needs = task
-            .result_selector
-            .as_ref()
-            .is_some_and(|t| t.uses_context())
-            || uses_context(&state.output_path);
+    fn finish_task(&mut self, state: &State, task: &TaskState, result: Value) -> Result<(), Failure> {
+        let needs = task.result_selector.as_ref().is_some_and(|t| t.uses_context()) || uses_context(&state.output_path);
         let context = if needs {
             self.context(true, None, None)
         } else {
@@ -1135,7 +1106,8 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             })?,
             None => result,
         };
-        let keep = !task.catch.is_empty() && matches!(task.result_path, ResultPath::Path(_));
+        let keep =
+            (!task.catch.is_empty() || !task.retry.is_empty()) && matches!(task.result_path, ResultPath::Path(_));
         self.complete(state, result, &task.result_path, &context, keep)?;
         self.run.cursor.phase = Phase::Ready;
         self.go(task.next);
@@ -1182,8 +1154,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 self.attempt();
             }
             Phase::Task {
-                timeout_timer: Some(t),
-                ..
+                timeout_timer: Some(t), ..
             } if *t == timer => self.task_timed_out(false),
             Phase::Task {
                 heartbeat: Some((t, _)),
@@ -1226,6 +1197,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         index: u32,
         failure: Option<Failure>,
         last_event_id: u64,
+        last_state_event_id: u64,
     ) -> Result<(), Rejected> {
         let Phase::FanOut(f) = &mut self.run.cursor.phase else {
             return Err(Rejected::Stale("child report while no children run"));
@@ -1249,6 +1221,12 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             }
             return Ok(());
         }
+        let index_finished = index;
+        let finished_at = Prev::Child {
+            generation,
+            index,
+            id: last_state_event_id,
+        };
         if let Some(failure) = failure {
             f.failed_count += 1;
             let tolerant = f.tolerated_count.is_some() || f.tolerated_percentage.is_some();
@@ -1266,6 +1244,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 } else {
                     failure
                 };
+                f.failure_prev = finished_at;
                 self.abort_fan_out(failure);
                 return Ok(());
             }
@@ -1276,21 +1255,22 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             {
                 let index = f.started;
                 f.started += 1;
-                let started_event_id = f.started_event_id;
                 let selector_input = f.selector_input.clone().unwrap_or(Value::Null);
+                // Step Functions chains the next iteration after the one that made room for it.
+                let first_prev = Prev::Sibling {
+                    index: index_finished,
+                    id: last_state_event_id,
+                };
                 match self.item_input(map, index, item, &selector_input) {
                     Ok(input) => {
-                        let spec = self.map_child(
-                            generation,
-                            index,
-                            input,
-                            map.processor,
-                            started_event_id,
-                        );
+                        let spec = self.map_child(generation, index, input, map.processor, first_prev);
                         self.effects.push(Effect::StartChildren(vec![spec]));
                     }
                     Err(failure) => {
                         let failure = self.in_state(failure);
+                        if let Phase::FanOut(f) = &mut self.run.cursor.phase {
+                            f.failure_prev = finished_at;
+                        }
                         self.abort_fan_out(failure);
                         return Ok(());
                     }
@@ -1326,25 +1306,26 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     }
 
     /// Records `ParallelStateFailed` / `MapStateFailed` after the last child, then Retry/Catch/fail.
+    /// Before a retry Step Functions records no `…StateFailed`: the new
+    /// `…StateStarted` follows the failure directly.
     fn fail_fan_out(&mut self, failure: Failure) {
         if let Phase::FanOut(f) = &self.run.cursor.phase {
-            self.run.cursor.prev = f.last_child_event;
+            self.run.cursor.prev = f.failure_prev;
         }
         self.run.cursor.phase = Phase::Ready;
-        let is_map = matches!(self.state().kind, StateKind::Map(_));
-        self.emit(if is_map {
-            EventDetails::MapStateFailed
-        } else {
-            EventDetails::ParallelStateFailed
-        });
-        self.handle_failure(failure, None);
+        let decision = self.decide(&failure, None);
+        if !matches!(decision, Decision::Retry(_)) {
+            let is_map = matches!(self.state().kind, StateKind::Map(_));
+            self.emit(if is_map {
+                EventDetails::MapStateFailed
+            } else {
+                EventDetails::ParallelStateFailed
+            });
+        }
+        self.act(decision, failure);
     }
 
-    fn on_children_collected(
-        &mut self,
-        generation: u64,
-        results: Vec<ChildOutcome>,
-    ) -> Result<(), Rejected> {
+    fn on_children_collected(&mut self, generation: u64, results: Vec<ChildOutcome>) -> Result<(), Rejected> {
         let Phase::FanOut(f) = &self.run.cursor.phase else {
             return Err(Rejected::Stale("children results while no children run"));
         };
@@ -1380,23 +1361,22 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     /// ResultSelector, ResultPath and OutputPath of a Parallel or Map state, then on.
     fn finish_fan_in(&mut self, result: Value) -> Result<(), Failure> {
         let state = self.state();
-        let (selector, result_path, next, has_catch) = match &state.kind {
+        let (selector, result_path, next, has_handlers) = match &state.kind {
             StateKind::Parallel(p) => (
                 &p.result_selector,
                 &p.result_path,
                 p.next,
-                !p.catch.is_empty(),
+                !p.catch.is_empty() || !p.retry.is_empty(),
             ),
             StateKind::Map(m) => (
                 &m.result_selector,
                 &m.result_path,
                 m.next,
-                !m.catch.is_empty(),
+                !m.catch.is_empty() || !m.retry.is_empty(),
             ),
             _ => return Err(Failure::runtime("internal: not a Parallel or Map state")),
         };
-        let needs =
-            selector.as_ref().is_some_and(|t| t.uses_context()) || uses_context(&state.output_path);
+        let needs = selector.as_ref().is_some_and(|t| t.uses_context()) || uses_context(&state.output_path);
         let context = if needs {
             self.context(true, None, None)
         } else {
@@ -1410,7 +1390,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             })?,
             None => result,
         };
-        let keep = has_catch && matches!(result_path, ResultPath::Path(_));
+        let keep = has_handlers && matches!(result_path, ResultPath::Path(_));
         self.run.cursor.phase = Phase::Ready;
         self.complete(state, result, result_path, &context, keep)?;
         self.go(next);
@@ -1419,9 +1399,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn abort_child(&mut self) -> Result<(), Rejected> {
         let Some(link) = self.run.parent.clone() else {
-            return Err(Rejected::Stale(
-                "abort is for child runs; the root is stopped",
-            ));
+            return Err(Rejected::Stale("abort is for child runs; the root is stopped"));
         };
         self.abort_current_state();
         if let Some(map_state) = link.map_state {
@@ -1432,7 +1410,8 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             });
         }
         self.run.status = RunStatus::Aborted;
-        self.report(&link, ChildOutcome::Aborted);
+        let last = self.newest_event_id();
+        self.report(&link, ChildOutcome::Aborted, last);
         Ok(())
     }
 
@@ -1455,16 +1434,9 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn stop(&mut self, error: Option<String>, cause: Option<String>) -> Result<(), Rejected> {
         if self.run.parent.is_some() {
-            return Err(Rejected::Stale(
-                "stop is for the root run; children are aborted",
-            ));
+            return Err(Rejected::Stale("stop is for the root run; children are aborted"));
         }
-        if let Phase::FanOut(f) = &self.run.cursor.phase {
-            self.effects.push(Effect::AbortChildren {
-                generation: f.generation,
-                total: f.total,
-            });
-        }
+        // Children of a closed execution stop with it: nothing is delivered to them any more.
         self.run.cursor.phase = Phase::Ready;
         self.run.cursor.prev = Prev::None;
         self.emit(EventDetails::ExecutionAborted { error, cause });
@@ -1476,12 +1448,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     }
 
     fn time_out_execution(&mut self) {
-        if let Phase::FanOut(f) = &self.run.cursor.phase {
-            self.effects.push(Effect::AbortChildren {
-                generation: f.generation,
-                total: f.total,
-            });
-        }
+        // Children of a closed execution stop with it: nothing is delivered to them any more.
         self.run.cursor.phase = Phase::Ready;
         self.emit(EventDetails::ExecutionTimedOut {
             error: names::TIMEOUT.to_string(),
@@ -1516,11 +1483,7 @@ fn not_found(path: &asl::path::Path) -> Failure {
 }
 
 /// InputPath (or OutputPath) over a borrowed document.
-fn select_input<'v>(
-    field: &PathField,
-    input: &'v Value,
-    context: &'v Value,
-) -> Result<Cow<'v, Value>, Failure> {
+fn select_input<'v>(field: &PathField, input: &'v Value, context: &'v Value) -> Result<Cow<'v, Value>, Failure> {
     match field {
         PathField::Whole => Ok(Cow::Borrowed(input)),
         PathField::Null => Ok(Cow::Owned(Value::Object(serde_json::Map::new()))),

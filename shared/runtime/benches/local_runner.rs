@@ -11,10 +11,7 @@ use runtime::{Clock, LocalRuntime, MemoryStateStore, NoInvoker, SeededEntropy, S
 use serde_json::Value;
 
 fn read(file: &str) -> String {
-    let path = format!(
-        "{}/../../examples/workloads/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../../examples/workloads/{file}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }
 
@@ -54,8 +51,7 @@ fn bench(c: &mut Criterion) {
     for name in ["pass-chain-100", "choice-loop", "map-items"] {
         let text = read(&format!("{name}.asl.json"));
         let definition = Arc::new(asl::parse_definition_str(&text).expect("valid workload"));
-        let input: Value =
-            serde_json::from_str(&read(&format!("{name}.input.json"))).expect("JSON");
+        let input: Value = serde_json::from_str(&read(&format!("{name}.input.json"))).expect("JSON");
         let transitions = tokio.block_on(execute(&definition, &text, &input, true));
         group.throughput(Throughput::Elements(transitions));
         if name == "map-items" {

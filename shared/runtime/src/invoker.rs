@@ -9,11 +9,7 @@ use engine::{ExecutionInfo, TaskOutcome, TaskRequest};
 pub trait TaskInvoker: Send + Sync + 'static {
     /// Runs one attempt of `request` for `execution`. Failures of the task
     /// itself are a `TaskOutcome::Failed`, never an `Err`.
-    fn invoke(
-        &self,
-        execution: &ExecutionInfo,
-        request: &TaskRequest,
-    ) -> impl Future<Output = TaskOutcome> + Send;
+    fn invoke(&self, execution: &ExecutionInfo, request: &TaskRequest) -> impl Future<Output = TaskOutcome> + Send;
 }
 
 /// The invoker of last resort: every task fails with a terminal
@@ -32,11 +28,7 @@ pub fn no_invoker_failure(request: &TaskRequest) -> Failure {
 }
 
 impl TaskInvoker for NoInvoker {
-    fn invoke(
-        &self,
-        _execution: &ExecutionInfo,
-        request: &TaskRequest,
-    ) -> impl Future<Output = TaskOutcome> + Send {
+    fn invoke(&self, _execution: &ExecutionInfo, request: &TaskRequest) -> impl Future<Output = TaskOutcome> + Send {
         let outcome = TaskOutcome::Failed(no_invoker_failure(request));
         async move { outcome }
     }

@@ -19,9 +19,7 @@ pub use invoker::{NoInvoker, TaskInvoker};
 pub use local::{LocalRuntime, Observer, RuntimeError};
 pub use memory::MemoryStateStore;
 pub use mock::{MockConfig, MockInvoker};
-pub use store::{
-    CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StoreError,
-};
+pub use store::{CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StoreError};
 
 /// The account id of executions run locally (as Step Functions Local uses).
 pub const LOCAL_ACCOUNT: &str = "123456789012";
@@ -41,9 +39,7 @@ pub fn local_execution_info(
     start_time_ms: i64,
 ) -> engine::ExecutionInfo {
     engine::ExecutionInfo {
-        execution_arn: format!(
-            "arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:execution:{machine}:{execution}"
-        ),
+        execution_arn: format!("arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:execution:{machine}:{execution}"),
         name: execution.to_string(),
         state_machine_arn: local_state_machine_arn(machine),
         state_machine_name: machine.to_string(),

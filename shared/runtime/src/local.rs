@@ -10,9 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use asl::{Definition, Entropy};
-use engine::{
-    ChildOutcome, ChildSpec, Ctx, Effect, Event, ExecutionInfo, HistoryEvent, RunId, Transition,
-};
+use engine::{ChildOutcome, ChildSpec, Ctx, Effect, Event, ExecutionInfo, HistoryEvent, RunId, Transition};
 use tokio::sync::mpsc;
 
 use crate::clock::Clock;
@@ -27,9 +25,7 @@ pub enum RuntimeError {
     Store(#[from] StoreError),
     /// Nothing is left to do but the execution has not ended (a task waits
     /// for a callback that cannot come in this process).
-    #[error(
-        "execution {0} cannot make progress: it waits for something no local component will send"
-    )]
+    #[error("execution {0} cannot make progress: it waits for something no local component will send")]
     Stuck(String),
 }
 
@@ -72,12 +68,7 @@ pub struct LocalRuntime<S, I> {
 
 impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
     /// A runtime over `store` and `invoker`.
-    pub fn new(
-        store: Arc<S>,
-        invoker: Arc<I>,
-        clock: Clock,
-        entropy: Box<dyn Entropy + Send>,
-    ) -> Self {
+    pub fn new(store: Arc<S>, invoker: Arc<I>, clock: Clock, entropy: Box<dyn Entropy + Send>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         LocalRuntime {
             store,
@@ -125,9 +116,7 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
         definition_text: String,
     ) -> Result<(), RuntimeError> {
         let arn: Arc<str> = Arc::from(info.execution_arn.as_str());
-        self.store
-            .create_execution(info, definition, definition_text)
-            .await?;
+        self.store.create_execution(info, definition, definition_text).await?;
         self.queue.push_back(Delivery {
             execution: arn,
             kind: Kind::Start,
@@ -219,6 +208,10 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
 
     async fn process(&mut self, d: Delivery) -> Result<(), RuntimeError> {
         let arn = d.execution;
+        if self.closed.contains(&arn) {
+            // The execution ended: its children stop with it, late events are dropped.
+            return Ok(());
+        }
         let record = self.record(&arn).await?;
         let (def, info) = (&record.definition, &record.info);
         let now_ms = self.clock.now_ms();
@@ -267,11 +260,7 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
                 }
             }
         };
-        let Transition {
-            run,
-            history,
-            effects,
-        } = transition;
+        let Transition { run, history, effects } = transition;
         let run_id = run.id.clone();
         let observed = self.observer.is_some().then(|| history.clone());
         let ids = match self.store.commit(&arn, run, history).await? {
@@ -303,9 +292,7 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
         record: &Arc<ExecutionRecord>,
     ) -> Result<(), RuntimeError> {
         match effect {
-            Effect::Continue { version } => {
-                self.event(arn, run.clone(), Event::Advance { version })
-            }
+            Effect::Continue { version } => self.event(arn, run.clone(), Event::Advance { version }),
             Effect::InvokeTask(request) => {
                 let invoker = self.invoker.clone();
                 let record = record.clone();
@@ -313,13 +300,8 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
                 let attempt = async move { invoker.invoke(&record.info, &request).await };
                 let mut attempt = Box::pin(attempt);
                 // Mocks answer at once: keep their results in queue order (deterministic runs).
-                match attempt
-                    .as_mut()
-                    .poll(&mut Context::from_waker(Waker::noop()))
-                {
-                    Poll::Ready(outcome) => {
-                        self.event(arn, run.clone(), Event::TaskResult { task_id, outcome })
-                    }
+                match attempt.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                    Poll::Ready(outcome) => self.event(arn, run.clone(), Event::TaskResult { task_id, outcome }),
                     Poll::Pending => {
                         self.in_flight += 1;
                         let tx = self.tx.clone();
@@ -356,18 +338,8 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
                 }
             }
             Effect::CollectChildren { generation, total } => {
-                let results = self
-                    .store
-                    .child_outcomes(arn, run, generation, total)
-                    .await?;
-                self.event(
-                    arn,
-                    run.clone(),
-                    Event::ChildrenCollected {
-                        generation,
-                        results,
-                    },
-                );
+                let results = self.store.child_outcomes(arn, run, generation, total).await?;
+                self.event(arn, run.clone(), Event::ChildrenCollected { generation, results });
             }
             Effect::ReportToParent(report) => {
                 if self.store.put_child_outcome(arn, run, &report).await? {
@@ -375,16 +347,16 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
                         ChildOutcome::Failed(f) => Some(f.clone()),
                         ChildOutcome::Succeeded(_) => None,
                         // Only a failing parent aborts its children, and it counts every report alike.
-                        ChildOutcome::Aborted => Some(asl::Failure::new(
-                            "States.Aborted",
-                            "The child run was aborted.",
-                        )),
+                        ChildOutcome::Aborted => {
+                            Some(asl::Failure::new("States.Aborted", "The child run was aborted."))
+                        }
                     };
                     let event = Event::ChildFinished {
                         generation: report.generation,
                         index: report.index,
                         failure,
                         last_event_id: report.last_event_id,
+                        last_state_event_id: report.last_state_event_id,
                     };
                     self.event(arn, report.parent.clone(), event);
                 }

@@ -7,9 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use asl::Definition;
 use engine::{ChildOutcome, ChildReport, ExecutionInfo, HistoryEvent, Prev, Run, RunId};
 
-use crate::store::{
-    CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StoreError,
-};
+use crate::store::{CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StoreError};
 
 /// Keeps everything in process memory, behind one lock.
 #[derive(Default)]
@@ -53,22 +51,13 @@ fn missing(arn: &str) -> StoreError {
 
 impl Execution {
     fn resolve(&self, run: &RunId, prev: Prev) -> u64 {
-        let lookup = |r: &RunId, id: u64| {
-            self.ids
-                .get(r)
-                .and_then(|m| m.get(&id))
-                .copied()
-                .unwrap_or(0)
-        };
+        let lookup = |r: &RunId, id: u64| self.ids.get(r).and_then(|m| m.get(&id)).copied().unwrap_or(0);
         match prev {
             Prev::None => 0,
             Prev::Local(id) => lookup(run, id),
             Prev::Parent(id) => run.parent().map(|p| lookup(&p, id)).unwrap_or(0),
-            Prev::Child {
-                generation,
-                index,
-                id,
-            } => lookup(&run.child(generation, index), id),
+            Prev::Child { generation, index, id } => lookup(&run.child(generation, index), id),
+            Prev::Sibling { index, id } => run.sibling(index).map(|r| lookup(&r, id)).unwrap_or(0),
         }
     }
 }
@@ -83,9 +72,7 @@ impl StateStore for MemoryStateStore {
         let result = {
             let mut all = self.lock();
             if all.contains_key(&info.execution_arn) {
-                Err(StoreError::ExecutionAlreadyExists(
-                    info.execution_arn.clone(),
-                ))
+                Err(StoreError::ExecutionAlreadyExists(info.execution_arn.clone()))
             } else {
                 let arn = info.execution_arn.clone();
                 let record = ExecutionRecord {
@@ -111,10 +98,7 @@ impl StateStore for MemoryStateStore {
         async move { result }
     }
 
-    fn execution(
-        &self,
-        arn: &str,
-    ) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send {
+    fn execution(&self, arn: &str) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send {
         let result = self
             .lock()
             .get(arn)
@@ -123,11 +107,7 @@ impl StateStore for MemoryStateStore {
         async move { result }
     }
 
-    fn load_run(
-        &self,
-        arn: &str,
-        run: &RunId,
-    ) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
+    fn load_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
         let result = self
             .lock()
             .get(arn)
@@ -138,11 +118,7 @@ impl StateStore for MemoryStateStore {
 
     /// Hands the snapshot itself over: the local runtime makes one
     /// transition at a time, so nobody else needs it until the commit.
-    fn checkout_run(
-        &self,
-        arn: &str,
-        run: &RunId,
-    ) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
+    fn checkout_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
         let result = self
             .lock()
             .get_mut(arn)
@@ -151,11 +127,7 @@ impl StateStore for MemoryStateStore {
         async move { result }
     }
 
-    fn restore_run(
-        &self,
-        arn: &str,
-        run: Run,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+    fn restore_run(&self, arn: &str, run: Run) -> impl Future<Output = Result<(), StoreError>> + Send {
         let result = (|| {
             let mut all = self.lock();
             let exec = all.get_mut(arn).ok_or_else(|| missing(arn))?;
@@ -187,10 +159,7 @@ impl StateStore for MemoryStateStore {
             for event in history {
                 let id = exec.history.len() as u64 + 1;
                 let previous = exec.resolve(&run.id, event.previous);
-                exec.ids
-                    .entry(run.id.clone())
-                    .or_default()
-                    .insert(event.id, id);
+                exec.ids.entry(run.id.clone()).or_default().insert(event.id, id);
                 exec.history.push(RecordedEvent {
                     id,
                     previous_event_id: previous,
@@ -236,19 +205,17 @@ impl StateStore for MemoryStateStore {
             (0..total)
                 .map(|i| {
                     let id = parent.child(generation, i);
-                    exec.children.get(&id).cloned().ok_or_else(|| {
-                        StoreError::Backend(format!("no outcome recorded for child run {id}"))
-                    })
+                    exec.children
+                        .get(&id)
+                        .cloned()
+                        .ok_or_else(|| StoreError::Backend(format!("no outcome recorded for child run {id}")))
                 })
                 .collect()
         })();
         async move { result }
     }
 
-    fn history(
-        &self,
-        arn: &str,
-    ) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send {
+    fn history(&self, arn: &str) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send {
         let result = self
             .lock()
             .get(arn)

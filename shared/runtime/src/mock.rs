@@ -71,13 +71,8 @@ pub struct MockConfig {
     pub responses: HashMap<String, MockedResponse>,
 }
 
-fn object<'v>(
-    value: &'v Value,
-    pointer: &str,
-) -> Result<&'v serde_json::Map<String, Value>, MockConfigError> {
-    value
-        .as_object()
-        .ok_or_else(|| err(pointer, "expected an object"))
+fn object<'v>(value: &'v Value, pointer: &str) -> Result<&'v serde_json::Map<String, Value>, MockConfigError> {
+    value.as_object().ok_or_else(|| err(pointer, "expected an object"))
 }
 
 fn token(key: &str) -> String {
@@ -87,8 +82,7 @@ fn token(key: &str) -> String {
 impl MockConfig {
     /// Parses the file's text.
     pub fn parse_str(text: &str) -> Result<MockConfig, MockConfigError> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| err("", format!("not valid JSON: {e}")))?;
+        let value: Value = serde_json::from_str(text).map_err(|e| err("", format!("not valid JSON: {e}")))?;
         Self::parse(&value)
     }
 
@@ -99,10 +93,7 @@ impl MockConfig {
         let root = object(value, "")?;
         for key in root.keys() {
             if key != "StateMachines" && key != "MockedResponses" {
-                return Err(err(
-                    format!("/{}", token(key)),
-                    format!("unknown field '{key}'"),
-                ));
+                return Err(err(format!("/{}", token(key)), format!("unknown field '{key}'")));
             }
         }
         let mut config = MockConfig::default();
@@ -131,15 +122,13 @@ impl MockConfig {
                         let mut mocks = HashMap::new();
                         for (state, response) in object(states, &case_pointer)? {
                             let state_pointer = format!("{case_pointer}/{}", token(state));
-                            let response = response.as_str().ok_or_else(|| {
-                                err(&state_pointer, "expected the name of a mocked response")
-                            })?;
+                            let response = response
+                                .as_str()
+                                .ok_or_else(|| err(&state_pointer, "expected the name of a mocked response"))?;
                             if !config.responses.contains_key(response) {
                                 return Err(err(
                                     &state_pointer,
-                                    format!(
-                                        "no mocked response named '{response}' in MockedResponses"
-                                    ),
+                                    format!("no mocked response named '{response}' in MockedResponses"),
                                 ));
                             }
                             mocks.insert(state.clone(), response.to_string());
@@ -204,18 +193,13 @@ fn parse_response(value: &Value, pointer: &str) -> Result<MockedResponse, MockCo
                     match throw.get(field) {
                         None => Ok(String::new()),
                         Some(Value::String(s)) => Ok(s.clone()),
-                        Some(_) => {
-                            Err(err(format!("{throw_pointer}/{field}"), "expected a string"))
-                        }
+                        Some(_) => Err(err(format!("{throw_pointer}/{field}"), "expected a string")),
                     }
                 };
                 MockAnswer::Throw(Failure::new(text("Error")?, text("Cause")?))
             }
             _ => {
-                return Err(err(
-                    &entry_pointer,
-                    "expected exactly one of 'Return' or 'Throw'",
-                ));
+                return Err(err(&entry_pointer, "expected exactly one of 'Return' or 'Throw'"));
             }
         };
         ranges.push((lo, hi, answer));
@@ -223,10 +207,7 @@ fn parse_response(value: &Value, pointer: &str) -> Result<MockedResponse, MockCo
     ranges.sort_by_key(|(lo, _, _)| *lo);
     for pair in ranges.windows(2) {
         if pair[0].1 >= pair[1].0 {
-            return Err(err(
-                pointer,
-                format!("invocation {} is mocked twice", pair[1].0),
-            ));
+            return Err(err(pointer, format!("invocation {} is mocked twice", pair[1].0)));
         }
     }
     Ok(MockedResponse { ranges })
@@ -248,21 +229,11 @@ impl MockInvoker<NoInvoker> {
 
 impl<F: TaskInvoker> MockInvoker<F> {
     /// The mocks of `case` for `machine`, with `fallback` for unmocked states.
-    pub fn with_fallback(
-        config: &MockConfig,
-        machine: &str,
-        case: &str,
-        fallback: F,
-    ) -> Result<Self, String> {
+    pub fn with_fallback(config: &MockConfig, machine: &str, case: &str, fallback: F) -> Result<Self, String> {
         let case_mocks = config.test_case(machine, case)?;
         let mocks = case_mocks
             .iter()
-            .filter_map(|(state, response)| {
-                config
-                    .responses
-                    .get(response)
-                    .map(|r| (state.clone(), r.clone()))
-            })
+            .filter_map(|(state, response)| config.responses.get(response).map(|r| (state.clone(), r.clone())))
             .collect();
         Ok(MockInvoker {
             mocks,
@@ -278,9 +249,7 @@ impl<F: TaskInvoker> MockInvoker<F> {
 
     fn next_count(&self, execution: &str, state: &str) -> u32 {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let count = counts
-            .entry((execution.to_string(), state.to_string()))
-            .or_insert(0);
+        let count = counts.entry((execution.to_string(), state.to_string())).or_insert(0);
         let n = *count;
         *count += 1;
         n
@@ -288,11 +257,7 @@ impl<F: TaskInvoker> MockInvoker<F> {
 }
 
 impl<F: TaskInvoker> TaskInvoker for MockInvoker<F> {
-    fn invoke(
-        &self,
-        execution: &ExecutionInfo,
-        request: &TaskRequest,
-    ) -> impl Future<Output = TaskOutcome> + Send {
+    fn invoke(&self, execution: &ExecutionInfo, request: &TaskRequest) -> impl Future<Output = TaskOutcome> + Send {
         let mocked = self.mocks.get(&request.state_name).map(|response| {
             let n = self.next_count(&execution.execution_arn, &request.state_name);
             match response.answer(n) {

@@ -46,19 +46,10 @@ pub fn describe_execution(record: &ExecutionRecord, style: Timestamps) -> Value 
     let info = &record.info;
     let summary = &record.summary;
     let mut m = Map::new();
-    m.insert(
-        "executionArn".into(),
-        Value::String(info.execution_arn.clone()),
-    );
-    m.insert(
-        "stateMachineArn".into(),
-        Value::String(info.state_machine_arn.clone()),
-    );
+    m.insert("executionArn".into(), Value::String(info.execution_arn.clone()));
+    m.insert("stateMachineArn".into(), Value::String(info.state_machine_arn.clone()));
     m.insert("name".into(), Value::String(info.name.clone()));
-    m.insert(
-        "status".into(),
-        Value::String(summary.status.as_str().to_string()),
-    );
+    m.insert("status".into(), Value::String(summary.status.as_str().to_string()));
     m.insert("startDate".into(), timestamp(info.start_time_ms, style));
     if let Some(stop) = summary.stop_time_ms {
         m.insert("stopDate".into(), timestamp(stop, style));
@@ -67,10 +58,7 @@ pub fn describe_execution(record: &ExecutionRecord, style: Timestamps) -> Value 
     m.insert("inputDetails".into(), serde_json::json!({"included": true}));
     if let Some(output) = &summary.output {
         m.insert("output".into(), Value::String(output.clone()));
-        m.insert(
-            "outputDetails".into(),
-            serde_json::json!({"included": true}),
-        );
+        m.insert("outputDetails".into(), serde_json::json!({"included": true}));
     }
     if let Some(error) = &summary.error {
         m.insert("error".into(), Value::String(error.clone()));
@@ -94,10 +82,7 @@ pub fn history_event(event: &RecordedEvent, include_data: bool, style: Timestamp
 
 /// The GetExecutionHistory response for a whole history.
 pub fn history(events: &[RecordedEvent], include_data: bool, style: Timestamps) -> Value {
-    let list = events
-        .iter()
-        .map(|e| history_event(e, include_data, style))
-        .collect();
+    let list = events.iter().map(|e| history_event(e, include_data, style)).collect();
     let mut m = Map::new();
     m.insert("events".into(), Value::Array(list));
     Value::Object(m)
@@ -111,9 +96,6 @@ mod tests {
     fn iso_timestamps_look_like_the_aws_cli() {
         assert_eq!(iso(0), "1970-01-01T00:00:00.000000+00:00");
         assert_eq!(iso(1_795_304_351_123), "2026-11-21T23:39:11.123000+00:00");
-        assert_eq!(
-            timestamp(1500, Timestamps::EpochSeconds),
-            serde_json::json!(1.5)
-        );
+        assert_eq!(timestamp(1500, Timestamps::EpochSeconds), serde_json::json!(1.5));
     }
 }

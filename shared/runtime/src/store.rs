@@ -92,10 +92,9 @@ impl ExecutionSummary {
         summary.stop_time_ms = last.map(|e| e.timestamp_ms);
         match last.map(|e| &e.details) {
             Some(D::ExecutionSucceeded { output }) => summary.output = Some(output.clone()),
-            Some(D::ExecutionFailed { error, cause })
-            | Some(D::ExecutionTimedOut { error, cause }) => {
-                summary.error = Some(error.clone());
-                summary.cause = Some(cause.clone());
+            Some(D::ExecutionFailed { error, cause }) | Some(D::ExecutionTimedOut { error, cause }) => {
+                summary.error = (!error.is_empty()).then(|| error.clone());
+                summary.cause = (!cause.is_empty()).then(|| cause.clone());
             }
             Some(D::ExecutionAborted { error, cause }) => {
                 summary.error = error.clone();
@@ -119,36 +118,21 @@ pub trait StateStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The execution's record.
-    fn execution(
-        &self,
-        arn: &str,
-    ) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send;
+    fn execution(&self, arn: &str) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send;
 
     /// The newest snapshot of a run, `None` before its first commit.
-    fn load_run(
-        &self,
-        arn: &str,
-        run: &RunId,
-    ) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send;
+    fn load_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send;
 
     /// The newest snapshot of a run, for the one transition about to be made
     /// from it: a store that can hand over the snapshot itself instead of a
     /// copy (the in-memory store) does, and takes it back through
     /// [`StateStore::commit`] or [`StateStore::restore_run`].
-    fn checkout_run(
-        &self,
-        arn: &str,
-        run: &RunId,
-    ) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
+    fn checkout_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
         self.load_run(arn, run)
     }
 
     /// Gives back a checked-out snapshot whose event was rejected.
-    fn restore_run(
-        &self,
-        arn: &str,
-        run: Run,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+    fn restore_run(&self, arn: &str, run: Run) -> impl Future<Output = Result<(), StoreError>> + Send {
         let _ = (arn, run);
         async { Ok(()) }
     }
@@ -181,10 +165,7 @@ pub trait StateStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<ChildOutcome>, StoreError>> + Send;
 
     /// The merged history, oldest first.
-    fn history(
-        &self,
-        arn: &str,
-    ) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
+    fn history(&self, arn: &str) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
 }
 
 /// Parses an execution input given as text, for callers that hold text.

@@ -135,8 +135,7 @@ impl<'a> Parser<'a> {
                 members.push(RawState { name, value, ptr });
             }
         }
-        let start_at =
-            start.and_then(|n| scope.resolve(n, obj.at("StartAt"), "StartAt", &mut self.errors));
+        let start_at = start.and_then(|n| scope.resolve(n, obj.at("StartAt"), "StartAt", &mut self.errors));
         for (member, sid) in members.iter().zip(&ids) {
             let parsed = state::parse(self, member, &scope, ctx);
             self.states[sid.0 as usize] = parsed;
@@ -183,11 +182,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The definition, if no error was found.
-    pub fn finish(
-        self,
-        timeout_seconds: Option<u64>,
-        comment: Option<String>,
-    ) -> Result<Definition, Errors> {
+    pub fn finish(self, timeout_seconds: Option<u64>, comment: Option<String>) -> Result<Definition, Errors> {
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
@@ -202,10 +197,7 @@ impl<'a> Parser<'a> {
             }),
             // Every path that leaves a state or block unbuilt records an error;
             // this is a guard against a parser bug, never a panic.
-            _ => Err(vec![ValidationError::schema(
-                "",
-                "The definition could not be parsed",
-            )]),
+            _ => Err(vec![ValidationError::schema("", "The definition could not be parsed")]),
         }
     }
 }

@@ -37,10 +37,7 @@ pub(super) fn item(ptr: &str, index: usize) -> String {
 
 /// A required field is absent from the object at `ptr`.
 pub(super) fn required(ptr: &str, key: &str) -> ValidationError {
-    ValidationError::schema(
-        ptr,
-        format!("The field '{key}' is required but was missing"),
-    )
+    ValidationError::schema(ptr, format!("The field '{key}' is required but was missing"))
 }
 
 /// The value at `ptr` (of field `key`) is not of the `expected` kind.
@@ -55,20 +52,13 @@ pub(super) fn not_one_of(ptr: &str, key: &str, options: &[&str]) -> ValidationEr
 
 /// Two mutually exclusive fields of the object at `ptr` are both present.
 pub(super) fn both(ptr: &str, a: &str, b: &str) -> ValidationError {
-    ValidationError::schema(
-        ptr,
-        format!("Only one of the fields '{a}' and '{b}' may be set"),
-    )
+    ValidationError::schema(ptr, format!("Only one of the fields '{a}' and '{b}' may be set"))
 }
 
 fn range_error(ptr: &str, key: &str, range: &RangeInclusive<u64>) -> ValidationError {
     let (min, max) = (*range.start(), *range.end());
     if max == u64::MAX {
-        wrong_type(
-            ptr,
-            key,
-            &format!("an integer greater than or equal to {min}"),
-        )
+        wrong_type(ptr, key, &format!("an integer greater than or equal to {min}"))
     } else {
         wrong_type(ptr, key, &format!("an integer between {min} and {max}"))
     }
@@ -100,14 +90,7 @@ pub(super) fn integer_value(
 }
 
 /// Reads `value` (of field `key`, at `ptr`) as a number between `min` and `max`.
-pub(super) fn number_value(
-    value: &Value,
-    ptr: &str,
-    key: &str,
-    min: f64,
-    max: f64,
-    errs: &mut Errors,
-) -> Option<f64> {
+pub(super) fn number_value(value: &Value, ptr: &str, key: &str, min: f64, max: f64, errs: &mut Errors) -> Option<f64> {
     let Some(x) = value.as_f64() else {
         errs.push(wrong_type(ptr, key, "a number"));
         return None;
@@ -281,12 +264,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Like [`Obj::check_fields`], with the allowed fields given by a predicate.
-    pub fn check_fields_by(
-        &self,
-        allowed: impl Fn(&str) -> bool,
-        deferred: &[(&str, &str)],
-        errs: &mut Errors,
-    ) {
+    pub fn check_fields_by(&self, allowed: impl Fn(&str) -> bool, deferred: &[(&str, &str)], errs: &mut Errors) {
         for key in self.map.keys() {
             if allowed(key) {
                 continue;
@@ -298,10 +276,7 @@ impl<'a> Obj<'a> {
                     ptr,
                     format!("Field '{key}' is not supported{rest}"),
                 )),
-                None => errs.push(ValidationError::schema(
-                    ptr,
-                    format!("Field '{key}' is not supported"),
-                )),
+                None => errs.push(ValidationError::schema(ptr, format!("Field '{key}' is not supported"))),
             }
         }
     }

@@ -45,21 +45,15 @@ pub(super) fn choice(obj: &Obj<'_>, scope: &Scope<'_>, errs: &mut Errors) -> Opt
 }
 
 /// One entry of `Choices`: the rule (compiled by [`Rule::compile`]) and its `Next`.
-fn choice_branch(
-    value: &Value,
-    ptr: String,
-    scope: &Scope<'_>,
-    errs: &mut Errors,
-) -> Option<ChoiceBranch> {
+fn choice_branch(value: &Value, ptr: String, scope: &Scope<'_>, errs: &mut Errors) -> Option<ChoiceBranch> {
     let entry = Obj::entry(value, ptr, "Choices", errs)?;
     let rule = match Rule::compile(value, &entry.ptr, true) {
         Ok(rule) => Some(rule),
         Err(found) => {
             // `Next` is checked below; keep only the rule compiler's other findings.
             let next_ptr = child(&entry.ptr, "Next");
-            let about_next = |e: &ValidationError| {
-                e.pointer == next_ptr || (e.pointer == entry.ptr && e.message.contains("'Next'"))
-            };
+            let about_next =
+                |e: &ValidationError| e.pointer == next_ptr || (e.pointer == entry.ptr && e.message.contains("'Next'"));
             errs.extend(found.into_iter().filter(|e| !about_next(e)));
             None
         }
@@ -95,10 +89,7 @@ pub(super) fn wait(obj: &Obj<'_>, scope: &Scope<'_>, errs: &mut Errors) -> Optio
     match field {
         "Seconds" => {
             let seconds = obj.integer(field, 0..=MAX_SECONDS, errs)?;
-            Some(WaitState::Seconds {
-                seconds,
-                next: next?,
-            })
+            Some(WaitState::Seconds { seconds, next: next? })
         }
         "SecondsPath" => {
             let path = reference(obj, field, errs)?;

@@ -36,19 +36,12 @@ fn successors(value: &Value) -> (Vec<&str>, bool) {
             .and_then(Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        names.extend(
-            entries
-                .iter()
-                .filter_map(|e| e.get("Next").and_then(Value::as_str)),
-        );
+        names.extend(entries.iter().filter_map(|e| e.get("Next").and_then(Value::as_str)));
     }
     let ends = match value.get("Type").and_then(Value::as_str) {
         Some("Choice") => false,
         Some("Succeed" | "Fail") => true,
-        _ => {
-            value.get("End") == Some(&Value::Bool(true))
-                || value.get("Next").and_then(Value::as_str).is_none()
-        }
+        _ => value.get("End") == Some(&Value::Bool(true)) || value.get("Next").and_then(Value::as_str).is_none(),
     };
     (names, ends)
 }
@@ -57,11 +50,7 @@ fn successors(value: &Value) -> (Vec<&str>, bool) {
 /// reachable terminal state. Skipped when `start` names no state of the block
 /// (that error is reported elsewhere).
 pub(super) fn check(states: &[RawState<'_>], start: &str, states_ptr: &str, errs: &mut Errors) {
-    let index: HashMap<&str, usize> = states
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.name, i))
-        .collect();
+    let index: HashMap<&str, usize> = states.iter().enumerate().map(|(i, s)| (s.name, i)).collect();
     let Some(&first) = index.get(start) else {
         return;
     };

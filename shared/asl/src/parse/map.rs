@@ -25,24 +25,13 @@ const DISTRIBUTED_ONLY: [&str; 5] = [
 const LABEL_FORBIDDEN: &str = "?*<>{}[]:;,\\|^~$#%&`\"";
 
 /// Parses the Map-specific fields of `obj`, and its processor.
-pub(super) fn parse<'a>(
-    p: &mut Parser<'a>,
-    obj: &Obj<'a>,
-    scope: &Scope<'_>,
-    ctx: Ctx,
-) -> Option<MapState> {
+pub(super) fn parse<'a>(p: &mut Parser<'a>, obj: &Obj<'a>, scope: &Scope<'_>, ctx: Ctx) -> Option<MapState> {
     let mode = mode(obj, &mut p.errors);
     let processor = processor(p, obj, mode, ctx);
     let errs = &mut p.errors;
     let items_path = items_path(obj, errs);
     let item_selector = item_selector(obj, errs);
-    let max_concurrency = integer_field(
-        obj,
-        "MaxConcurrency",
-        "MaxConcurrencyPath",
-        0..=u64::MAX,
-        errs,
-    );
+    let max_concurrency = integer_field(obj, "MaxConcurrency", "MaxConcurrencyPath", 0..=u64::MAX, errs);
     let distributed = distributed_fields(obj, mode, errs);
     let result_selector = template(obj, "ResultSelector", errs);
     let result_path = result_path(obj, "ResultPath", errs);
@@ -130,12 +119,7 @@ fn only_distributed(obj: &Obj<'_>, key: &str) -> ValidationError {
 }
 
 /// `ItemProcessor` or the legacy `Iterator`: exactly one, an object, parsed as a block.
-fn processor<'a>(
-    p: &mut Parser<'a>,
-    obj: &Obj<'a>,
-    mode: Option<MapMode>,
-    ctx: Ctx,
-) -> Option<BlockId> {
+fn processor<'a>(p: &mut Parser<'a>, obj: &Obj<'a>, mode: Option<MapMode>, ctx: Ctx) -> Option<BlockId> {
     let errs = &mut p.errors;
     let (key, kind) = match (obj.has("ItemProcessor"), obj.has("Iterator")) {
         (true, true) => {
@@ -185,9 +169,7 @@ fn distributed_fields(obj: &Obj<'_>, mode: Option<MapMode>, errs: &mut Errors) -
         errs,
     );
     let percentage = percentage(obj, errs);
-    let label = obj
-        .string("Label", errs)
-        .filter(|label| check_label(obj, label, errs));
+    let label = obj.string("Label", errs).filter(|label| check_label(obj, label, errs));
     Distributed {
         count,
         percentage,
@@ -197,10 +179,7 @@ fn distributed_fields(obj: &Obj<'_>, mode: Option<MapMode>, errs: &mut Errors) -
 
 /// `ToleratedFailurePercentage` (0–100) or `ToleratedFailurePercentagePath`.
 fn percentage(obj: &Obj<'_>, errs: &mut Errors) -> Option<NumberField<f64>> {
-    let (key, path_key) = (
-        "ToleratedFailurePercentage",
-        "ToleratedFailurePercentagePath",
-    );
+    let (key, path_key) = ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath");
     if obj.exclusive(key, path_key, errs) {
         return None;
     }

@@ -60,10 +60,7 @@ pub fn parse_definition(value: &Value) -> Result<Definition, Vec<ValidationError
 }
 
 /// Like [`parse_definition`], for the kind of state machine `options` describes.
-pub fn parse_definition_with(
-    value: &Value,
-    options: ParseOptions,
-) -> Result<Definition, Vec<ValidationError>> {
+pub fn parse_definition_with(value: &Value, options: ParseOptions) -> Result<Definition, Vec<ValidationError>> {
     let Some(map) = value.as_object() else {
         return Err(vec![ValidationError::schema(
             "",
@@ -75,10 +72,7 @@ pub fn parse_definition_with(
     let errs = &mut parser.errors;
     let timeout_seconds = top.integer("TimeoutSeconds", 1..=MAX_SECONDS, errs);
     // `Comment` is checked with the rest of the top-level block.
-    let comment = top
-        .get("Comment")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let comment = top.get("Comment").and_then(Value::as_str).map(str::to_owned);
     if let Some(version) = top.string("Version", errs)
         && version != "1.0"
     {

@@ -7,12 +7,7 @@ use super::{recovery, state};
 use crate::definition::{BlockId, ParallelState};
 
 /// Parses the Parallel-specific fields of `obj`, and its branches.
-pub(super) fn parse<'a>(
-    p: &mut Parser<'a>,
-    obj: &Obj<'a>,
-    scope: &Scope<'_>,
-    ctx: Ctx,
-) -> Option<ParallelState> {
+pub(super) fn parse<'a>(p: &mut Parser<'a>, obj: &Obj<'a>, scope: &Scope<'_>, ctx: Ctx) -> Option<ParallelState> {
     let branches = branches(p, obj, ctx);
     let errs = &mut p.errors;
     let parameters = template(obj, "Parameters", errs);

@@ -95,12 +95,7 @@ pub(super) fn catchers(obj: &Obj<'_>, scope: &Scope<'_>, errs: &mut Errors) -> V
 }
 
 /// The entries of the array field `key`, each an object with only `fields` (and a `Comment` string).
-fn entries<'a>(
-    obj: &Obj<'a>,
-    key: &str,
-    fields: &[&str],
-    errs: &mut Errors,
-) -> Vec<Option<Obj<'a>>> {
+fn entries<'a>(obj: &Obj<'a>, key: &str, fields: &[&str], errs: &mut Errors) -> Vec<Option<Obj<'a>>> {
     let Some(list) = obj.array(key, errs) else {
         return Vec::new();
     };

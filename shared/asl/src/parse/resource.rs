@@ -62,18 +62,14 @@ fn not_recognized(text: &str) -> ResourceError {
 /// `aws`, `aws-cn`, `aws-us-gov`, `aws-iso-b`, …
 fn is_partition(text: &str) -> bool {
     text == "aws"
-        || text.strip_prefix("aws-").is_some_and(|rest| {
-            !rest.is_empty() && rest.chars().all(|c| c.is_ascii_lowercase() || c == '-')
-        })
+        || text
+            .strip_prefix("aws-")
+            .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
 }
 
 /// A name made of ASCII letters, digits and the given extra characters.
 fn is_name(text: &str, extra: &str, max: usize) -> bool {
-    !text.is_empty()
-        && text.len() <= max
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
+    !text.is_empty() && text.len() <= max && text.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
 }
 
 /// `arn:<p>:lambda:<region>:<account>:function:<name>[:<qualifier>]`.
@@ -86,9 +82,7 @@ fn lambda(text: &str, region: &str, account: &str, rest: &str) -> Result<Resourc
         _ => false,
     };
     if region_ok && account_ok && function_ok {
-        Ok(Resource::LambdaFunction {
-            arn: text.to_owned(),
-        })
+        Ok(Resource::LambdaFunction { arn: text.to_owned() })
     } else {
         Err(not_recognized(text))
     }

@@ -10,9 +10,7 @@ use crate::definition::{Next, PathField, State, StateKind};
 use crate::error::ValidationError;
 
 /// The state types, as spelled in `Type`.
-const TYPES: [&str; 8] = [
-    "Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
-];
+const TYPES: [&str; 8] = ["Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"];
 
 /// Fields that are valid ASL but not run by this build, with the rest of their message.
 pub(super) const DEFERRED: [(&str, &str); 7] = [
@@ -22,18 +20,13 @@ pub(super) const DEFERRED: [(&str, &str); 7] = [
     ("Items", ": JSONata is not supported yet"),
     ("ItemReader", " yet (distributed Map reading from S3)"),
     ("ItemBatcher", " yet (distributed Map batching)"),
-    (
-        "ResultWriter",
-        " yet (distributed Map writing results to S3)",
-    ),
+    ("ResultWriter", " yet (distributed Map writing results to S3)"),
 ];
 
 /// Every state type.
 const ANY: &[&str] = &TYPES;
 /// The types with `InputPath`/`OutputPath` (all but Fail).
-const WITH_IO: &[&str] = &[
-    "Task", "Pass", "Choice", "Wait", "Succeed", "Parallel", "Map",
-];
+const WITH_IO: &[&str] = &["Task", "Pass", "Choice", "Wait", "Succeed", "Parallel", "Map"];
 /// The types with `Next`/`End`.
 const FLOWING: &[&str] = &["Task", "Pass", "Wait", "Parallel", "Map"];
 /// The types with `Parameters` and `ResultPath`.
@@ -88,9 +81,7 @@ const MATRIX: &[(&str, &[&str])] = &[
 
 /// True when a state of type `ty` may have `field` (JSONPath mode).
 fn allowed(ty: &str, field: &str) -> bool {
-    MATRIX
-        .iter()
-        .any(|(name, types)| *name == field && types.contains(&ty))
+    MATRIX.iter().any(|(name, types)| *name == field && types.contains(&ty))
 }
 
 /// The state's `Type`, if it is a known one.
@@ -105,12 +96,7 @@ fn state_type<'a>(obj: &Obj<'a>, errs: &mut Errors) -> Option<&'a str> {
 }
 
 /// Parses one state of the block `scope`.
-pub(super) fn parse<'a>(
-    p: &mut Parser<'a>,
-    raw: &RawState<'a>,
-    scope: &Scope<'_>,
-    ctx: Ctx,
-) -> Option<State> {
+pub(super) fn parse<'a>(p: &mut Parser<'a>, raw: &RawState<'a>, scope: &Scope<'_>, ctx: Ctx) -> Option<State> {
     let Some(map) = raw.value.as_object() else {
         p.errors.push(wrong_type(&raw.ptr, raw.name, "an object"));
         return None;
@@ -139,13 +125,7 @@ pub(super) fn parse<'a>(
 }
 
 /// The type-specific part of a state.
-fn kind<'a>(
-    p: &mut Parser<'a>,
-    ty: &str,
-    obj: &Obj<'a>,
-    scope: &Scope<'_>,
-    ctx: Ctx,
-) -> Option<StateKind> {
+fn kind<'a>(p: &mut Parser<'a>, ty: &str, obj: &Obj<'a>, scope: &Scope<'_>, ctx: Ctx) -> Option<StateKind> {
     let errs = &mut p.errors;
     match ty {
         "Task" => task::parse(obj, scope, ctx, errs).map(|t| StateKind::Task(Box::new(t))),

@@ -11,32 +11,19 @@ use crate::resource::{Pattern, Resource};
 use crate::template::Template;
 
 /// Parses the Task-specific fields of `obj`.
-pub(super) fn parse(
-    obj: &Obj<'_>,
-    scope: &Scope<'_>,
-    ctx: Ctx,
-    errs: &mut Errors,
-) -> Option<TaskState> {
+pub(super) fn parse(obj: &Obj<'_>, scope: &Scope<'_>, ctx: Ctx, errs: &mut Errors) -> Option<TaskState> {
     let resource = resource(obj, ctx, errs);
     let parameters = template(obj, "Parameters", errs);
     let result_selector = template(obj, "ResultSelector", errs);
     let result_path = result_path(obj, "ResultPath", errs);
     let range = 1..=MAX_SECONDS;
-    let timeout_seconds = integer_field(
-        obj,
-        "TimeoutSeconds",
-        "TimeoutSecondsPath",
-        range.clone(),
-        errs,
-    );
-    let heartbeat_seconds =
-        integer_field(obj, "HeartbeatSeconds", "HeartbeatSecondsPath", range, errs);
+    let timeout_seconds = integer_field(obj, "TimeoutSeconds", "TimeoutSecondsPath", range.clone(), errs);
+    let heartbeat_seconds = integer_field(obj, "HeartbeatSeconds", "HeartbeatSecondsPath", range, errs);
     if let (Some(NumberField::Literal(timeout)), Some(NumberField::Literal(heartbeat))) =
         (&timeout_seconds, &heartbeat_seconds)
         && heartbeat >= timeout
     {
-        let message =
-            "The value of 'HeartbeatSeconds' must be less than the value of 'TimeoutSeconds'";
+        let message = "The value of 'HeartbeatSeconds' must be less than the value of 'TimeoutSeconds'";
         errs.push(ValidationError::schema(obj.at("HeartbeatSeconds"), message));
     }
     let credentials = credentials(obj, errs);
@@ -74,19 +61,11 @@ fn resource(obj: &Obj<'_>, ctx: Ctx, errs: &mut Errors) -> Option<Resource> {
             Some(resource)
         }
         Err(ResourceError::Unsupported(message)) => {
-            errs.push(ValidationError::new(
-                ValidationCode::Unsupported,
-                ptr,
-                message,
-            ));
+            errs.push(ValidationError::new(ValidationCode::Unsupported, ptr, message));
             None
         }
         Err(ResourceError::Invalid(message)) => {
-            errs.push(ValidationError::new(
-                ValidationCode::InvalidResource,
-                ptr,
-                message,
-            ));
+            errs.push(ValidationError::new(ValidationCode::InvalidResource, ptr, message));
             None
         }
     }

@@ -16,18 +16,14 @@ pub struct Workload {
 }
 
 fn read(file: &str) -> String {
-    let path = format!(
-        "{}/../../examples/workloads/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../../examples/workloads/{file}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }
 
 impl Workload {
     /// Loads `examples/workloads/<name>.asl.json` and its input.
     pub fn load(name: &'static str) -> Workload {
-        let definition =
-            asl::parse_definition_str(&read(&format!("{name}.asl.json"))).expect("valid workload");
+        let definition = asl::parse_definition_str(&read(&format!("{name}.asl.json"))).expect("valid workload");
         let input = serde_json::from_str(&read(&format!("{name}.input.json"))).expect("JSON input");
         Workload {
             name,
@@ -39,15 +35,9 @@ impl Workload {
     /// The execution facts for one run of the workload.
     pub fn info(&self) -> ExecutionInfo {
         ExecutionInfo {
-            execution_arn: format!(
-                "arn:aws:states:us-east-1:123456789012:execution:{}:bench",
-                self.name
-            ),
+            execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:{}:bench", self.name),
             name: "bench".into(),
-            state_machine_arn: format!(
-                "arn:aws:states:us-east-1:123456789012:stateMachine:{}",
-                self.name
-            ),
+            state_machine_arn: format!("arn:aws:states:us-east-1:123456789012:stateMachine:{}", self.name),
             state_machine_name: self.name.into(),
             role_arn: "arn:aws:iam::123456789012:role/bench".into(),
             input: self.input.clone(),
@@ -116,9 +106,7 @@ pub fn run(def: &Definition, info: &ExecutionInfo) -> Counts {
         }
         for effect in t.effects {
             match effect {
-                Effect::Continue { version } => {
-                    queue.push_back(Item::Event(id.clone(), Event::Advance { version }))
-                }
+                Effect::Continue { version } => queue.push_back(Item::Event(id.clone(), Event::Advance { version })),
                 Effect::StartChildren(specs) => queue.extend(specs.into_iter().map(Item::Child)),
                 Effect::ReportToParent(report) => {
                     let failure = match &report.outcome {
@@ -131,6 +119,7 @@ pub fn run(def: &Definition, info: &ExecutionInfo) -> Counts {
                         index: report.index,
                         failure,
                         last_event_id: report.last_event_id,
+                        last_state_event_id: report.last_state_event_id,
                     };
                     queue.push_back(Item::Event(report.parent, event));
                 }
@@ -140,10 +129,7 @@ pub fn run(def: &Definition, info: &ExecutionInfo) -> Counts {
                         .collect();
                     queue.push_back(Item::Event(
                         id.clone(),
-                        Event::ChildrenCollected {
-                            generation,
-                            results,
-                        },
+                        Event::ChildrenCollected { generation, results },
                     ));
                 }
                 Effect::Close { .. } => {}

@@ -4,8 +4,7 @@ use serde_json::json;
 
 use super::{at, codes, errors, machine, schema, single};
 use crate::error::ValidationCode::{
-    DuplicateStateName, InvalidJsonDescription, MissingTransitionTarget, NoTerminalState,
-    UnreachableState, Unsupported,
+    DuplicateStateName, InvalidJsonDescription, MissingTransitionTarget, NoTerminalState, UnreachableState, Unsupported,
 };
 use crate::parse::parse_definition_str;
 
@@ -24,24 +23,15 @@ fn definition_must_be_an_object() {
 fn invalid_json_text() {
     let errs = parse_definition_str("not a definition").expect_err("invalid");
     assert_eq!(errs.len(), 1);
-    assert_eq!(
-        (errs[0].code, errs[0].pointer.as_str()),
-        (InvalidJsonDescription, "")
-    );
+    assert_eq!((errs[0].code, errs[0].pointer.as_str()), (InvalidJsonDescription, ""));
 }
 
 #[test]
 fn start_at_and_states_are_required() {
     let errs = errors(json!({}));
     assert_eq!(super::pairs(errs.clone()), [schema(""), schema("")]);
-    assert_eq!(
-        errs[0].message,
-        "The field 'StartAt' is required but was missing"
-    );
-    assert_eq!(
-        errs[1].message,
-        "The field 'States' is required but was missing"
-    );
+    assert_eq!(errs[0].message, "The field 'StartAt' is required but was missing");
+    assert_eq!(errs[1].message, "The field 'States' is required but was missing");
     assert_eq!(
         errs[0].to_string(),
         "SCHEMA_VALIDATION_FAILED: The field 'StartAt' is required but was missing at /"
@@ -54,10 +44,7 @@ fn unknown_top_level_field() {
     def["Foo"] = json!(1);
     def["Assign"] = json!({});
     let errs = errors(def);
-    assert_eq!(
-        super::pairs(errs.clone()),
-        [schema("/Foo"), schema("/Assign")]
-    );
+    assert_eq!(super::pairs(errs.clone()), [schema("/Foo"), schema("/Assign")]);
     assert_eq!(errs[0].message, "Field 'Foo' is not supported");
     assert_eq!(
         errs[0].to_string(),
@@ -81,11 +68,7 @@ fn top_level_field_values() {
     ] {
         let mut def = single(succeed());
         def[field] = value.clone();
-        assert_eq!(
-            codes(def),
-            [schema(&format!("/{field}"))],
-            "{field}: {value}"
-        );
+        assert_eq!(codes(def), [schema(&format!("/{field}"))], "{field}: {value}");
     }
     let mut def = single(succeed());
     def["TimeoutSeconds"] = json!(1.0);
@@ -103,10 +86,7 @@ fn jsonata_is_not_supported_yet() {
     let mut def = single(succeed());
     def["QueryLanguage"] = json!("JSONata");
     let errs = errors(def);
-    assert_eq!(
-        super::pairs(errs.clone()),
-        [at(Unsupported, "/QueryLanguage")]
-    );
+    assert_eq!(super::pairs(errs.clone()), [at(Unsupported, "/QueryLanguage")]);
     assert_eq!(errs[0].message, "JSONata is not supported yet");
 }
 
@@ -130,10 +110,7 @@ fn start_at_must_name_a_state() {
     assert_eq!(codes(not_string), [schema("/StartAt")]);
     let missing = json!({ "StartAt": "Nope", "States": { "A": succeed() } });
     let errs = errors(missing);
-    assert_eq!(
-        super::pairs(errs.clone()),
-        [at(MissingTransitionTarget, "/StartAt")]
-    );
+    assert_eq!(super::pairs(errs.clone()), [at(MissingTransitionTarget, "/StartAt")]);
     assert_eq!(errs[0].message, "Missing 'StartAt' target: Nope");
 }
 
@@ -142,10 +119,7 @@ fn state_must_be_an_object_with_a_known_type() {
     assert_eq!(codes(single(json!(5))), [schema("/States/A")]);
     let errs = errors(single(json!({ "End": true })));
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
-    assert_eq!(
-        errs[0].message,
-        "The field 'Type' is required but was missing"
-    );
+    assert_eq!(errs[0].message, "The field 'Type' is required but was missing");
     assert_eq!(
         codes(single(json!({ "Type": "Bogus", "End": true }))),
         [schema("/States/A/Type")]
@@ -184,10 +158,7 @@ fn transitions_cannot_cross_blocks() {
     });
     assert_eq!(
         codes(into_parent),
-        [at(
-            MissingTransitionTarget,
-            "/States/P/Branches/0/States/B/Next"
-        )]
+        [at(MissingTransitionTarget, "/States/P/Branches/0/States/B/Next")]
     );
     let into_branch = json!({
         "StartAt": "P",
@@ -199,10 +170,7 @@ fn transitions_cannot_cross_blocks() {
             }
         }
     });
-    assert_eq!(
-        codes(into_branch),
-        [at(MissingTransitionTarget, "/States/P/Next")]
-    );
+    assert_eq!(codes(into_branch), [at(MissingTransitionTarget, "/States/P/Next")]);
     let start_in_parent = json!({
         "StartAt": "P",
         "States": {
@@ -281,10 +249,7 @@ fn unreachable_inside_a_branch() {
         "Branches": [{ "StartAt": "B", "States": { "B": succeed(), "Orphan": succeed() } }],
         "End": true
     }));
-    assert_eq!(
-        codes(def),
-        [at(UnreachableState, "/States/A/Branches/0/States/Orphan")]
-    );
+    assert_eq!(codes(def), [at(UnreachableState, "/States/A/Branches/0/States/Orphan")]);
 }
 
 #[test]
@@ -299,10 +264,7 @@ fn no_terminal_state() {
         "Branches": [{ "StartAt": "L", "States": { "L": { "Type": "Wait", "Seconds": 1, "Next": "L" } } }],
         "End": true
     }));
-    assert_eq!(
-        codes(in_branch),
-        [at(NoTerminalState, "/States/A/Branches/0/States")]
-    );
+    assert_eq!(codes(in_branch), [at(NoTerminalState, "/States/A/Branches/0/States")]);
 }
 
 #[test]
@@ -314,10 +276,7 @@ fn a_broken_state_does_not_cascade() {
     }));
     assert_eq!(
         codes(def),
-        [
-            schema("/States/A"),
-            at(MissingTransitionTarget, "/States/B/Next")
-        ]
+        [schema("/States/A"), at(MissingTransitionTarget, "/States/B/Next")]
     );
 }
 

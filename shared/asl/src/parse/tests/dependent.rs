@@ -5,12 +5,8 @@
 use serde_json::json;
 
 use super::{at, codes, errors, machine, map_state, ok, schema, single, task};
-use crate::definition::{
-    MapMode, Next, NumberField, PathField, ResultPath, StateId, StateKind, TextField, WaitState,
-};
-use crate::error::ValidationCode::{
-    InvalidIntrinsicFunction, InvalidJsonPath, MissingTransitionTarget,
-};
+use crate::definition::{MapMode, Next, NumberField, PathField, ResultPath, StateId, StateKind, TextField, WaitState};
+use crate::error::ValidationCode::{InvalidIntrinsicFunction, InvalidJsonPath, MissingTransitionTarget};
 
 #[test]
 fn every_field_with_paths_templates_and_rules() {
@@ -99,11 +95,7 @@ fn every_field_with_paths_templates_and_rules() {
     };
     assert_eq!(
         (*epoch_millis, text.as_str(), *next),
-        (
-            1_893_553_445_000,
-            "2030-01-02T03:04:05Z",
-            Next::State(StateId(2))
-        )
+        (1_893_553_445_000, "2030-01-02T03:04:05Z", Next::State(StateId(2)))
     );
     assert!(matches!(
         &def.state(StateId(2)).kind,
@@ -125,20 +117,10 @@ fn every_field_with_paths_templates_and_rules() {
         panic!("not a Map")
     };
     assert_eq!(each.mode, MapMode::Distributed { express: false });
-    assert!(
-        each.items_path
-            .as_ref()
-            .is_some_and(|p| p.text() == "$.items")
-    );
+    assert!(each.items_path.as_ref().is_some_and(|p| p.text() == "$.items"));
     assert!(matches!(&each.max_concurrency, NumberField::Path(_)));
-    assert!(matches!(
-        &each.tolerated_failure_count,
-        Some(NumberField::Path(_))
-    ));
-    assert!(matches!(
-        &each.tolerated_failure_percentage,
-        Some(NumberField::Path(_))
-    ));
+    assert!(matches!(&each.tolerated_failure_count, Some(NumberField::Path(_))));
+    assert!(matches!(&each.tolerated_failure_percentage, Some(NumberField::Path(_))));
     let StateKind::Fail(boom) = &def.state(StateId(6)).kind else {
         panic!("not a Fail")
     };
@@ -155,24 +137,15 @@ fn invalid_paths() {
     let items = single(map_state("I", json!({ "ItemsPath": "$..x" })));
     assert_eq!(codes(items), [at(InvalidJsonPath, "/States/A/ItemsPath")]);
     let seconds = single(json!({ "Type": "Wait", "SecondsPath": "x", "End": true }));
-    assert_eq!(
-        codes(seconds),
-        [at(InvalidJsonPath, "/States/A/SecondsPath")]
-    );
+    assert_eq!(codes(seconds), [at(InvalidJsonPath, "/States/A/SecondsPath")]);
     let timeout = single(task(json!({ "TimeoutSecondsPath": "$.a[?(@.b)]" })));
-    assert_eq!(
-        codes(timeout),
-        [at(InvalidJsonPath, "/States/A/TimeoutSecondsPath")]
-    );
+    assert_eq!(codes(timeout), [at(InvalidJsonPath, "/States/A/TimeoutSecondsPath")]);
 }
 
 #[test]
 fn invalid_fail_expressions() {
     let intrinsic = single(json!({ "Type": "Fail", "CausePath": "States.Bogus($.x)" }));
-    assert_eq!(
-        codes(intrinsic),
-        [at(InvalidIntrinsicFunction, "/States/A/CausePath")]
-    );
+    assert_eq!(codes(intrinsic), [at(InvalidIntrinsicFunction, "/States/A/CausePath")]);
     let path = single(json!({ "Type": "Fail", "ErrorPath": "error" }));
     assert_eq!(codes(path), [at(InvalidJsonPath, "/States/A/ErrorPath")]);
 }
@@ -185,14 +158,11 @@ fn invalid_timestamp() {
 
 #[test]
 fn template_errors_keep_their_pointers() {
-    let def = single(task(
-        json!({ "Parameters": { "nested": { "bad.$": "not a path" } } }),
-    ));
+    let def = single(task(json!({ "Parameters": { "nested": { "bad.$": "not a path" } } })));
     let errs = errors(def);
     assert!(!errs.is_empty());
     assert!(
-        errs.iter()
-            .all(|e| e.pointer.starts_with("/States/A/Parameters")),
+        errs.iter().all(|e| e.pointer.starts_with("/States/A/Parameters")),
         "{errs:?}"
     );
 }

@@ -7,8 +7,7 @@ use crate::error::ValidationCode::{MissingTransitionTarget, Unsupported};
 
 fn distributed(execution: &str, extra: serde_json::Value) -> serde_json::Value {
     let mut state = map_state("I", extra);
-    state["ItemProcessor"]["ProcessorConfig"] =
-        json!({ "Mode": "DISTRIBUTED", "ExecutionType": execution });
+    state["ItemProcessor"]["ProcessorConfig"] = json!({ "Mode": "DISTRIBUTED", "ExecutionType": execution });
     state
 }
 
@@ -16,10 +15,7 @@ fn distributed(execution: &str, extra: serde_json::Value) -> serde_json::Value {
 fn processor_is_required_and_unique() {
     let errs = errors(single(json!({ "Type": "Map", "End": true })));
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
-    assert_eq!(
-        errs[0].message,
-        "The field 'ItemProcessor' is required but was missing"
-    );
+    assert_eq!(errs[0].message, "The field 'ItemProcessor' is required but was missing");
     let both = map_state(
         "I",
         json!({ "Iterator": { "StartAt": "J", "States": { "J": { "Type": "Succeed" } } } }),
@@ -36,18 +32,12 @@ fn processor_blocks_are_checked() {
         "Iterator": { "ProcessorConfig": {}, "StartAt": "J", "States": { "J": { "Type": "Succeed" } } },
         "End": true
     }));
-    assert_eq!(
-        codes(iterator_config),
-        [schema("/States/A/Iterator/ProcessorConfig")]
-    );
+    assert_eq!(codes(iterator_config), [schema("/States/A/Iterator/ProcessorConfig")]);
     let mut bad_start = map_state("I", json!({}));
     bad_start["ItemProcessor"]["StartAt"] = json!("Nope");
     assert_eq!(
         codes(single(bad_start)),
-        [at(
-            MissingTransitionTarget,
-            "/States/A/ItemProcessor/StartAt"
-        )]
+        [at(MissingTransitionTarget, "/States/A/ItemProcessor/StartAt")]
     );
 }
 
@@ -66,13 +56,9 @@ fn processor_config() {
         super::pairs(errs.clone()),
         [schema("/States/A/ItemProcessor/ProcessorConfig")]
     );
-    assert_eq!(
-        errs[0].message,
-        "The field 'ExecutionType' is required but was missing"
-    );
+    assert_eq!(errs[0].message, "The field 'ExecutionType' is required but was missing");
     let mut inline_type = map_state("I", json!({}));
-    inline_type["ItemProcessor"]["ProcessorConfig"] =
-        json!({ "Mode": "INLINE", "ExecutionType": "STANDARD" });
+    inline_type["ItemProcessor"]["ProcessorConfig"] = json!({ "Mode": "INLINE", "ExecutionType": "STANDARD" });
     let errs = errors(single(inline_type));
     let pointer = "/States/A/ItemProcessor/ProcessorConfig/ExecutionType";
     assert_eq!(super::pairs(errs.clone()), [schema(pointer)]);
@@ -98,17 +84,9 @@ fn processor_config() {
 
 #[test]
 fn distributed_only_fields_in_inline_mode() {
-    for field in [
-        "ToleratedFailureCount",
-        "ToleratedFailurePercentage",
-        "Label",
-    ] {
+    for field in ["ToleratedFailureCount", "ToleratedFailurePercentage", "Label"] {
         let mut extra = json!({});
-        extra[field] = if field == "Label" {
-            json!("x")
-        } else {
-            json!(1)
-        };
+        extra[field] = if field == "Label" { json!("x") } else { json!(1) };
         let errs = errors(single(map_state("I", extra)));
         let pointer = format!("/States/A/{field}");
         assert_eq!(super::pairs(errs.clone()), [schema(&pointer)], "{field}");
@@ -170,21 +148,11 @@ fn labels() {
         ("back`tick", "Label contains invalid character"),
     ] {
         let errs = errors(single(distributed("STANDARD", json!({ "Label": label }))));
-        assert_eq!(
-            super::pairs(errs.clone()),
-            [schema("/States/A/Label")],
-            "{label:?}"
-        );
+        assert_eq!(super::pairs(errs.clone()), [schema("/States/A/Label")], "{label:?}");
         assert_eq!(errs[0].message, message, "{label:?}");
     }
-    super::ok(single(distributed(
-        "STANDARD",
-        json!({ "Label": "x".repeat(40) }),
-    )));
-    super::ok(single(distributed(
-        "STANDARD",
-        json!({ "Label": "émoji-ok_1.2" }),
-    )));
+    super::ok(single(distributed("STANDARD", json!({ "Label": "x".repeat(40) }))));
+    super::ok(single(distributed("STANDARD", json!({ "Label": "émoji-ok_1.2" }))));
 }
 
 #[test]
@@ -193,19 +161,13 @@ fn max_concurrency_values() {
         let def = single(map_state("I", json!({ "MaxConcurrency": value.clone() })));
         assert_eq!(codes(def), [schema("/States/A/MaxConcurrency")], "{value}");
     }
-    let twins = map_state(
-        "I",
-        json!({ "MaxConcurrency": 1, "MaxConcurrencyPath": "$.m" }),
-    );
+    let twins = map_state("I", json!({ "MaxConcurrency": 1, "MaxConcurrencyPath": "$.m" }));
     assert_eq!(codes(single(twins)), [schema("/States/A")]);
 }
 
 #[test]
 fn item_selector_and_parameters_are_exclusive() {
-    let def = single(map_state(
-        "I",
-        json!({ "ItemSelector": {}, "Parameters": {} }),
-    ));
+    let def = single(map_state("I", json!({ "ItemSelector": {}, "Parameters": {} })));
     let errs = errors(def);
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
     assert_eq!(
@@ -225,11 +187,7 @@ fn distributed_readers_and_writers_are_unsupported() {
         extra[field] = json!({});
         let errs = errors(single(distributed("STANDARD", extra)));
         let pointer = format!("/States/A/{field}");
-        assert_eq!(
-            super::pairs(errs.clone()),
-            [at(Unsupported, &pointer)],
-            "{field}"
-        );
+        assert_eq!(super::pairs(errs.clone()), [at(Unsupported, &pointer)], "{field}");
         assert_eq!(
             errs[0].message,
             format!("Field '{field}' is not supported yet ({what})")

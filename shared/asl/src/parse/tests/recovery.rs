@@ -38,29 +38,17 @@ fn error_equals_rules() {
         assert_eq!(codes(def), [schema(pointer)], "{value}");
     }
     let errs = errors(retry(json!([{ "ErrorEquals": ["States.Bogus"] }])));
-    assert_eq!(
-        errs[0].message,
-        "'States.Bogus' is not a predefined error name"
-    );
+    assert_eq!(errs[0].message, "'States.Bogus' is not a predefined error name");
     let errs = errors(retry(json!([{ "ErrorEquals": ["States.ALL", "E"] }])));
-    assert_eq!(
-        errs[0].message,
-        "'States.ALL' must appear alone in 'ErrorEquals'"
-    );
+    assert_eq!(errs[0].message, "'States.ALL' must appear alone in 'ErrorEquals'");
 }
 
 #[test]
 fn states_all_only_in_the_last_retrier() {
     let def = retry(json!([{ "ErrorEquals": ["States.ALL"] }, { "ErrorEquals": ["E"] }]));
     let errs = errors(def);
-    assert_eq!(
-        super::pairs(errs.clone()),
-        [schema("/States/A/Retry/0/ErrorEquals")]
-    );
-    assert_eq!(
-        errs[0].message,
-        "'States.ALL' may only appear in the last retrier"
-    );
+    assert_eq!(super::pairs(errs.clone()), [schema("/States/A/Retry/0/ErrorEquals")]);
+    assert_eq!(errs[0].message, "'States.ALL' may only appear in the last retrier");
 }
 
 #[test]
@@ -83,11 +71,7 @@ fn retrier_field_values() {
         let mut entry = json!({ "ErrorEquals": ["E"] });
         entry[field] = value.clone();
         let pointer = format!("/States/A/Retry/0/{field}");
-        assert_eq!(
-            codes(retry(json!([entry]))),
-            [schema(&pointer)],
-            "{field}: {value}"
-        );
+        assert_eq!(codes(retry(json!([entry]))), [schema(&pointer)], "{field}: {value}");
     }
     let edges = json!([{
         "ErrorEquals": ["E"], "IntervalSeconds": 99_999_999, "MaxAttempts": 99_999_999,
@@ -120,15 +104,9 @@ fn catchers() {
     let missing = errors(catch(json!([{ "ErrorEquals": ["E"] }])));
     assert_eq!(
         super::pairs(missing.clone()),
-        [
-            schema("/States/A/Catch/0"),
-            at(UnreachableState, "/States/H")
-        ]
+        [schema("/States/A/Catch/0"), at(UnreachableState, "/States/H")]
     );
-    assert_eq!(
-        missing[0].message,
-        "The field 'Next' is required but was missing"
-    );
+    assert_eq!(missing[0].message, "The field 'Next' is required but was missing");
     let unknown_target = catch(json!([{ "ErrorEquals": ["E"], "Next": "Z" }]));
     assert_eq!(
         codes(unknown_target),
@@ -137,8 +115,7 @@ fn catchers() {
             at(UnreachableState, "/States/H")
         ]
     );
-    let extra =
-        catch(json!([{ "ErrorEquals": ["E"], "Next": "H", "MaxAttempts": 1, "Output": {} }]));
+    let extra = catch(json!([{ "ErrorEquals": ["E"], "Next": "H", "MaxAttempts": 1, "Output": {} }]));
     assert_eq!(
         codes(extra),
         [
@@ -151,14 +128,8 @@ fn catchers() {
         { "ErrorEquals": ["E"], "Next": "H" }
     ]));
     let errs = errors(not_last);
-    assert_eq!(
-        super::pairs(errs.clone()),
-        [schema("/States/A/Catch/0/ErrorEquals")]
-    );
-    assert_eq!(
-        errs[0].message,
-        "'States.ALL' may only appear in the last catcher"
-    );
+    assert_eq!(super::pairs(errs.clone()), [schema("/States/A/Catch/0/ErrorEquals")]);
+    assert_eq!(errs[0].message, "'States.ALL' may only appear in the last catcher");
     let not_array = catch(json!({ "ErrorEquals": ["E"], "Next": "H" }));
     assert_eq!(
         codes(not_array),

@@ -24,9 +24,7 @@ fn lambda_function_arns() {
     ] {
         assert_eq!(
             parse_resource(arn),
-            Ok(Resource::LambdaFunction {
-                arn: arn.to_owned()
-            }),
+            Ok(Resource::LambdaFunction { arn: arn.to_owned() }),
             "{arn}"
         );
     }
@@ -119,10 +117,7 @@ fn activities_are_unsupported() {
             "activities are not supported yet".to_owned()
         ))
     );
-    assert_eq!(
-        parse_resource(arn),
-        Err("activities are not supported yet".to_owned())
-    );
+    assert_eq!(parse_resource(arn), Err("activities are not supported yet".to_owned()));
 }
 
 #[test]
@@ -133,10 +128,7 @@ fn pattern_restrictions() {
         "arn:aws:states:::lambda:invoke.sync:2",
         "arn:aws:states:::states:startSyncExecution.sync:2",
     ] {
-        assert!(
-            matches!(classify(arn), Err(ResourceError::Invalid(_))),
-            "{arn}"
-        );
+        assert!(matches!(classify(arn), Err(ResourceError::Invalid(_))), "{arn}");
     }
 }
 
@@ -165,10 +157,7 @@ fn invalid_resources() {
         "arn:aws:sqs:us-east-1:123456789012:queue",
     ] {
         let result = classify(text);
-        assert!(
-            matches!(result, Err(ResourceError::Invalid(_))),
-            "{text}: {result:?}"
-        );
+        assert!(matches!(result, Err(ResourceError::Invalid(_))), "{text}: {result:?}");
     }
     let message = parse_resource("nope").expect_err("invalid");
     assert_eq!(

@@ -15,10 +15,7 @@ fn next_and_end_together() {
     }));
     let errs = errors(def);
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
-    assert_eq!(
-        errs[0].message,
-        "Only one of the fields 'Next' and 'End' may be set"
-    );
+    assert_eq!(errs[0].message, "Only one of the fields 'Next' and 'End' may be set");
 }
 
 #[test]
@@ -100,10 +97,7 @@ fn succeed_and_fail_have_no_next() {
         "A": { "Type": "Succeed", "Next": "B" },
         "B": { "Type": "Fail", "Next": "A" }
     }));
-    assert_eq!(
-        codes(def),
-        [schema("/States/A/Next"), schema("/States/B/Next")]
-    );
+    assert_eq!(codes(def), [schema("/States/A/Next"), schema("/States/B/Next")]);
 }
 
 #[test]
@@ -120,21 +114,15 @@ fn choice_checks_that_need_no_rule_compiler() {
             schema("/States/A/Choices")
         ]
     );
-    let missing =
-        machine(json!({ "A": { "Type": "Choice", "Default": "B" }, "B": { "Type": "Succeed" } }));
+    let missing = machine(json!({ "A": { "Type": "Choice", "Default": "B" }, "B": { "Type": "Succeed" } }));
     let errs = errors(missing);
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
-    assert_eq!(
-        errs[0].message,
-        "The field 'Choices' is required but was missing"
-    );
-    let not_objects = machine(
-        json!({ "A": { "Type": "Choice", "Choices": [1], "Default": "B" }, "B": { "Type": "Succeed" } }),
-    );
+    assert_eq!(errs[0].message, "The field 'Choices' is required but was missing");
+    let not_objects =
+        machine(json!({ "A": { "Type": "Choice", "Choices": [1], "Default": "B" }, "B": { "Type": "Succeed" } }));
     assert_eq!(codes(not_objects), [schema("/States/A/Choices/0")]);
-    let not_array = machine(
-        json!({ "A": { "Type": "Choice", "Choices": {}, "Default": "B" }, "B": { "Type": "Succeed" } }),
-    );
+    let not_array =
+        machine(json!({ "A": { "Type": "Choice", "Choices": {}, "Default": "B" }, "B": { "Type": "Succeed" } }));
     assert_eq!(codes(not_array), [schema("/States/A/Choices")]);
 }
 
@@ -145,11 +133,7 @@ fn deferred_features_are_unsupported() {
         state[field] = json!({});
         let errs = errors(single(state));
         let pointer = format!("/States/A/{field}");
-        assert_eq!(
-            super::pairs(errs.clone()),
-            [at(Unsupported, &pointer)],
-            "{field}"
-        );
+        assert_eq!(super::pairs(errs.clone()), [at(Unsupported, &pointer)], "{field}");
     }
     let errs = errors(single(json!({ "Type": "Pass", "End": true, "Assign": {} })));
     assert_eq!(
@@ -164,10 +148,7 @@ fn deferred_features_are_unsupported() {
     let errs = errors(single(
         json!({ "Type": "Pass", "End": true, "QueryLanguage": "JSONata" }),
     ));
-    assert_eq!(
-        super::pairs(errs.clone()),
-        [at(Unsupported, "/States/A/QueryLanguage")]
-    );
+    assert_eq!(super::pairs(errs.clone()), [at(Unsupported, "/States/A/QueryLanguage")]);
     assert_eq!(errs[0].message, "JSONata is not supported yet");
     let bad = single(json!({ "Type": "Pass", "End": true, "QueryLanguage": "SQL" }));
     assert_eq!(codes(bad), [schema("/States/A/QueryLanguage")]);
@@ -197,30 +178,20 @@ fn result_path_cannot_use_the_context_object() {
 fn wait_needs_exactly_one_duration() {
     let none = errors(single(json!({ "Type": "Wait", "End": true })));
     assert_eq!(super::pairs(none), [schema("/States/A")]);
-    let two = single(
-        json!({ "Type": "Wait", "Seconds": 1, "Timestamp": "2024-01-01T00:00:00Z", "End": true }),
-    );
+    let two = single(json!({ "Type": "Wait", "Seconds": 1, "Timestamp": "2024-01-01T00:00:00Z", "End": true }));
     let errs = errors(two);
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
     assert_eq!(
         errs[0].message,
         "Only one of the fields 'Seconds', 'Timestamp' may be set"
     );
-    let paths = single(
-        json!({ "Type": "Wait", "SecondsPath": "$.a", "TimestampPath": "$.b", "End": true }),
-    );
+    let paths = single(json!({ "Type": "Wait", "SecondsPath": "$.a", "TimestampPath": "$.b", "End": true }));
     assert_eq!(codes(paths), [schema("/States/A")]);
 }
 
 #[test]
 fn wait_seconds_values() {
-    for value in [
-        json!(-1),
-        json!(1.5),
-        json!("5"),
-        json!(100_000_000),
-        json!(null),
-    ] {
+    for value in [json!(-1), json!(1.5), json!("5"), json!(100_000_000), json!(null)] {
         let def = single(json!({ "Type": "Wait", "Seconds": value.clone(), "End": true }));
         assert_eq!(codes(def), [schema("/States/A/Seconds")], "{value}");
     }
@@ -265,12 +236,8 @@ fn parallel_branches() {
         "Branches": [{ "StartAt": "x", "States": { "x": { "Type": "Succeed" } }, "TimeoutSeconds": 5 }],
         "End": true
     }));
-    assert_eq!(
-        codes(extra),
-        [schema("/States/A/Branches/0/TimeoutSeconds")]
-    );
-    let no_states =
-        single(json!({ "Type": "Parallel", "Branches": [{ "StartAt": "x" }], "End": true }));
+    assert_eq!(codes(extra), [schema("/States/A/Branches/0/TimeoutSeconds")]);
+    let no_states = single(json!({ "Type": "Parallel", "Branches": [{ "StartAt": "x" }], "End": true }));
     assert_eq!(
         codes(no_states),
         [

@@ -4,8 +4,7 @@ use serde_json::json;
 
 use super::{LAMBDA, map_state, ok, single, task};
 use crate::definition::{
-    BlockId, FailState, MapMode, Next, NumberField, PathField, ResultPath, StateId, StateKind,
-    TextField, WaitState,
+    BlockId, FailState, MapMode, Next, NumberField, PathField, ResultPath, StateId, StateKind, TextField, WaitState,
 };
 use crate::parse::parse_definition_str;
 use crate::resource::{Pattern, Resource};
@@ -80,9 +79,7 @@ fn ids_blocks_and_transitions() {
     let names: Vec<&str> = def.states.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names,
-        [
-            "Start", "Call", "Fan", "Each", "Done", "Failed", "B1", "B2", "C1", "M1"
-        ]
+        ["Start", "Call", "Fan", "Each", "Done", "Failed", "B1", "B2", "C1", "M1"]
     );
     let pointers: Vec<&str> = def.blocks.iter().map(|b| b.pointer.as_str()).collect();
     assert_eq!(
@@ -129,27 +126,13 @@ fn task_state_fields() {
     let StateKind::Task(call) = &def.state(StateId(1)).kind else {
         panic!("not a Task")
     };
-    assert_eq!(
-        call.resource,
-        Resource::LambdaFunction {
-            arn: LAMBDA.to_owned()
-        }
-    );
-    assert!(matches!(
-        call.timeout_seconds,
-        Some(NumberField::Literal(10))
-    ));
-    assert!(matches!(
-        call.heartbeat_seconds,
-        Some(NumberField::Literal(5))
-    ));
+    assert_eq!(call.resource, Resource::LambdaFunction { arn: LAMBDA.to_owned() });
+    assert!(matches!(call.timeout_seconds, Some(NumberField::Literal(10))));
+    assert!(matches!(call.heartbeat_seconds, Some(NumberField::Literal(5))));
     assert!(matches!(call.result_path, ResultPath::Replace));
     assert_eq!(call.retry.len(), 2);
     let first = &call.retry[0];
-    assert_eq!(
-        first.error_equals,
-        ["Lambda.ServiceException", "States.Timeout"]
-    );
+    assert_eq!(first.error_equals, ["Lambda.ServiceException", "States.Timeout"]);
     assert_eq!(
         (
             first.interval_seconds,
@@ -163,17 +146,10 @@ fn task_state_fields() {
     let second = &call.retry[1];
     assert_eq!(second.error_equals, ["States.ALL"]);
     assert_eq!(
-        (
-            second.interval_seconds,
-            second.max_attempts,
-            second.backoff_rate
-        ),
+        (second.interval_seconds, second.max_attempts, second.backoff_rate),
         (1, 3, 2.0)
     );
-    assert_eq!(
-        (second.max_delay_seconds, second.jitter),
-        (None, Jitter::None)
-    );
+    assert_eq!((second.max_delay_seconds, second.jitter), (None, Jitter::None));
     assert_eq!(call.catch.len(), 1);
     assert_eq!(call.catch[0].next, StateId(5));
     assert!(matches!(call.catch[0].result_path, ResultPath::Discard));
@@ -189,8 +165,7 @@ fn parallel_wait_and_succeed() {
     assert_eq!(fan.branches, [BlockId(1), BlockId(2)]);
     assert_eq!(fan.retry[0].max_attempts, 0);
     assert_eq!(fan.next, Next::State(StateId(3)));
-    let StateKind::Wait(WaitState::Seconds { seconds: 1, next }) = &def.state(StateId(6)).kind
-    else {
+    let StateKind::Wait(WaitState::Seconds { seconds: 1, next }) = &def.state(StateId(6)).kind else {
         panic!("not a Wait")
     };
     assert_eq!(*next, Next::State(StateId(7)));
@@ -305,10 +280,7 @@ fn distributed_map_fields() {
         panic!("not a Map")
     };
     assert_eq!(map.mode, MapMode::Distributed { express: true });
-    assert!(matches!(
-        map.tolerated_failure_count,
-        Some(NumberField::Literal(3))
-    ));
+    assert!(matches!(map.tolerated_failure_count, Some(NumberField::Literal(3))));
     assert!(matches!(map.tolerated_failure_percentage, Some(NumberField::Literal(p)) if p == 12.5));
     assert_eq!(map.label.as_deref(), Some("items-1"));
     assert!(matches!(map.max_concurrency, NumberField::Literal(0)));
@@ -362,14 +334,9 @@ fn every_predefined_error_name_is_accepted() {
         "States.Runtime",
         "States.QueryEvaluationError",
     ];
-    let retry: Vec<_> = names[1..]
-        .iter()
-        .map(|n| json!({ "ErrorEquals": [n] }))
-        .collect();
+    let retry: Vec<_> = names[1..].iter().map(|n| json!({ "ErrorEquals": [n] })).collect();
     ok(single(task(json!({ "Retry": retry }))));
-    ok(single(task(
-        json!({ "Retry": [{ "ErrorEquals": [names[0]] }] }),
-    )));
+    ok(single(task(json!({ "Retry": [{ "ErrorEquals": [names[0]] }] }))));
 }
 
 #[test]
