@@ -20,3 +20,15 @@ pub struct Env<'a> {
     /// Randomness for `States.UUID` and `States.MathRandom`.
     pub entropy: &'a mut dyn Entropy,
 }
+
+/// The JSON type of a value, as messages name it (`null`, `boolean`, `number`, `string`, `array`, `object`).
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}

@@ -23,7 +23,7 @@ use serde_json::{Map, Number, Value};
 use sha2::Digest as _;
 
 use crate::error::Failure;
-use crate::eval::{Entropy, Env};
+use crate::eval::{Entropy, Env, type_name};
 use crate::path::Path;
 
 /// How deeply calls may nest, counting the outermost call (Step Functions: 10).
@@ -594,17 +594,6 @@ impl Arg {
             }),
             Arg::Call(call) => call.evaluate(input, context, entropy).map(Cow::Owned),
         }
-    }
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

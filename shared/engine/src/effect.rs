@@ -121,3 +121,23 @@ pub struct ChildReport {
     /// The child's newest event before its closing `MapIteration…` event.
     pub last_state_event_id: u64,
 }
+
+impl ChildReport {
+    /// The `ChildFinished` event this report becomes for the parent. An
+    /// aborted child counts like a failed one: only a failing parent aborts
+    /// its children, and it waits for every report alike.
+    pub fn finished_event(&self) -> crate::event::Event {
+        let failure = match &self.outcome {
+            ChildOutcome::Succeeded(_) => None,
+            ChildOutcome::Failed(f) => Some(f.clone()),
+            ChildOutcome::Aborted => Some(Failure::new("States.Aborted", "The child run was aborted.")),
+        };
+        crate::event::Event::ChildFinished {
+            generation: self.generation,
+            index: self.index,
+            failure,
+            last_event_id: self.last_event_id,
+            last_state_event_id: self.last_state_event_id,
+        }
+    }
+}

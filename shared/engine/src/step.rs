@@ -676,7 +676,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let Value::Array(mut items) = items else {
             return Err(Failure::runtime(format!(
                 "Map state input must be an array but was: {}",
-                json_type(&items)
+                asl::eval::type_name(&items)
             )));
         };
         let max_concurrency = match &map.max_concurrency {
@@ -866,32 +866,11 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     /// The run reached the end of its block with `output`.
     fn end_block(&mut self, output: Value, text: String) {
-        self.run.status = RunStatus::Succeeded;
-        self.run.cursor.phase = Phase::Ready;
-        match self.run.parent.clone() {
-            None => {
-                self.emit(EventDetails::ExecutionSucceeded { output: text });
-                self.effects.push(Effect::Close {
-                    status: RunStatus::Succeeded,
-                });
-            }
-            Some(link) => {
-                let last_state = self.newest_event_id();
-                if let Some(map_state) = link.map_state {
-                    let name = self.def.state(map_state).name.clone();
-                    self.emit(EventDetails::MapIterationSucceeded {
-                        name,
-                        index: link.index,
-                    });
-                }
-                self.report(&link, ChildOutcome::Succeeded(output), last_state);
-            }
-        }
+        self.close_run(ChildOutcome::Succeeded(output), text);
     }
 
     /// The run fails with an uncaught error.
     fn fail_run(&mut self, failure: Failure) {
-        self.run.status = RunStatus::Failed;
         if self.run.parent.is_some()
             && let Phase::FanOut(f) = &self.run.cursor.phase
             && !f.collecting
@@ -902,29 +881,43 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 total: f.total,
             });
         }
+        self.close_run(ChildOutcome::Failed(failure), String::new());
+    }
+
+    /// Ends the run: the root records `ExecutionSucceeded`/`ExecutionFailed`
+    /// and closes the execution; a Map iteration records
+    /// `MapIterationSucceeded`/`MapIterationFailed`; a child reports to its parent.
+    fn close_run(&mut self, outcome: ChildOutcome, output_text: String) {
+        let succeeded = matches!(outcome, ChildOutcome::Succeeded(_));
+        self.run.status = if succeeded {
+            RunStatus::Succeeded
+        } else {
+            RunStatus::Failed
+        };
         self.run.cursor.phase = Phase::Ready;
-        match self.run.parent.clone() {
-            None => {
-                self.emit(EventDetails::ExecutionFailed {
-                    error: failure.error,
-                    cause: failure.cause,
-                });
-                self.effects.push(Effect::Close {
-                    status: RunStatus::Failed,
-                });
-            }
-            Some(link) => {
-                let last_state = self.newest_event_id();
-                if let Some(map_state) = link.map_state {
-                    let name = self.def.state(map_state).name.clone();
-                    self.emit(EventDetails::MapIterationFailed {
-                        name,
-                        index: link.index,
-                    });
-                }
-                self.report(&link, ChildOutcome::Failed(failure), last_state);
-            }
+        let Some(link) = self.run.parent.clone() else {
+            self.emit(match outcome {
+                ChildOutcome::Failed(f) => EventDetails::ExecutionFailed {
+                    error: f.error,
+                    cause: f.cause,
+                },
+                _ => EventDetails::ExecutionSucceeded { output: output_text },
+            });
+            self.effects.push(Effect::Close {
+                status: self.run.status,
+            });
+            return;
+        };
+        let last_state = self.newest_event_id();
+        if let Some(map_state) = link.map_state {
+            let (name, index) = (self.def.state(map_state).name.clone(), link.index);
+            self.emit(if succeeded {
+                EventDetails::MapIterationSucceeded { name, index }
+            } else {
+                EventDetails::MapIterationFailed { name, index }
+            });
         }
+        self.report(&link, outcome, last_state);
     }
 
     /// Reports to the parent; `last_state_event_id` is the child's last event
@@ -1524,17 +1517,6 @@ fn plain(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use asl::{Definition, Entropy};
-use engine::{ChildOutcome, ChildSpec, Ctx, Effect, Event, ExecutionInfo, HistoryEvent, RunId, Transition};
+use engine::{ChildSpec, Ctx, Effect, Event, ExecutionInfo, HistoryEvent, RunId, Transition};
 use tokio::sync::mpsc;
 
 use crate::clock::Clock;
@@ -343,22 +343,7 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
             }
             Effect::ReportToParent(report) => {
                 if self.store.put_child_outcome(arn, run, &report).await? {
-                    let failure = match &report.outcome {
-                        ChildOutcome::Failed(f) => Some(f.clone()),
-                        ChildOutcome::Succeeded(_) => None,
-                        // Only a failing parent aborts its children, and it counts every report alike.
-                        ChildOutcome::Aborted => {
-                            Some(asl::Failure::new("States.Aborted", "The child run was aborted."))
-                        }
-                    };
-                    let event = Event::ChildFinished {
-                        generation: report.generation,
-                        index: report.index,
-                        failure,
-                        last_event_id: report.last_event_id,
-                        last_state_event_id: report.last_state_event_id,
-                    };
-                    self.event(arn, report.parent.clone(), event);
+                    self.event(arn, report.parent.clone(), report.finished_event());
                 }
             }
             Effect::Close { .. } => {

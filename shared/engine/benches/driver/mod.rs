@@ -109,18 +109,8 @@ pub fn run(def: &Definition, info: &ExecutionInfo) -> Counts {
                 Effect::Continue { version } => queue.push_back(Item::Event(id.clone(), Event::Advance { version })),
                 Effect::StartChildren(specs) => queue.extend(specs.into_iter().map(Item::Child)),
                 Effect::ReportToParent(report) => {
-                    let failure = match &report.outcome {
-                        ChildOutcome::Failed(f) => Some(f.clone()),
-                        _ => None,
-                    };
+                    let event = report.finished_event();
                     outcomes.insert(id.clone(), report.outcome);
-                    let event = Event::ChildFinished {
-                        generation: report.generation,
-                        index: report.index,
-                        failure,
-                        last_event_id: report.last_event_id,
-                        last_state_event_id: report.last_state_event_id,
-                    };
                     queue.push_back(Item::Event(report.parent, event));
                 }
                 Effect::CollectChildren { generation, total } => {
