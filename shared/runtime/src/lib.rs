@@ -5,6 +5,7 @@
 //! drives executions to completion in one process.
 
 pub mod clock;
+pub mod driver;
 pub mod entropy;
 pub mod invoker;
 pub mod local;
@@ -14,12 +15,15 @@ pub mod render;
 pub mod store;
 
 pub use clock::Clock;
+pub use driver::{Applied, Delivery, DeliveryKind};
 pub use entropy::{OsEntropy, SeededEntropy};
 pub use invoker::{NoInvoker, TaskInvoker};
 pub use local::{LocalRuntime, Observer, RuntimeError};
 pub use memory::MemoryStateStore;
 pub use mock::{MockConfig, MockInvoker};
-pub use store::{CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StoreError};
+pub use store::{
+    Checkout, CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord, StoreError,
+};
 
 /// The account id of executions run locally (as Step Functions Local uses).
 pub const LOCAL_ACCOUNT: &str = "123456789012";

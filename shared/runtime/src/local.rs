@@ -10,12 +10,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use asl::{Definition, Entropy};
-use engine::{ChildSpec, Ctx, Effect, Event, ExecutionInfo, HistoryEvent, RunId, Transition};
+use engine::{Ctx, Event, ExecutionInfo, HistoryEvent, RunId};
 use tokio::sync::mpsc;
 
 use crate::clock::Clock;
+use crate::driver::{self, Action, Applied, Delivery, DeliveryKind};
 use crate::invoker::TaskInvoker;
-use crate::store::{CommitOutcome, ExecutionRecord, StateStore, StoreError};
+use crate::store::{ExecutionRecord, StateStore, StoreError};
 
 /// Errors of the local runtime.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,19 +36,6 @@ pub trait Observer: Send {
     fn on_commit(&mut self, record: &ExecutionRecord, events: &[HistoryEvent], ids: &[(u64, u64)]);
 }
 
-#[derive(Debug)]
-enum Kind {
-    Start,
-    StartChild(Box<ChildSpec>),
-    Event(RunId, Event),
-}
-
-#[derive(Debug)]
-struct Delivery {
-    execution: Arc<str>,
-    kind: Kind,
-}
-
 /// Runs executions in process on a [`StateStore`] with a [`TaskInvoker`].
 pub struct LocalRuntime<S, I> {
     store: Arc<S>,
@@ -60,8 +48,8 @@ pub struct LocalRuntime<S, I> {
     tx: mpsc::UnboundedSender<Delivery>,
     rx: mpsc::UnboundedReceiver<Delivery>,
     in_flight: usize,
-    records: HashMap<Arc<str>, Arc<ExecutionRecord>>,
-    closed: HashSet<Arc<str>>,
+    records: HashMap<String, Arc<ExecutionRecord>>,
+    closed: HashSet<String>,
     observer: Option<Box<dyn Observer>>,
     transitions: u64,
 }
@@ -115,21 +103,20 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
         definition: Arc<Definition>,
         definition_text: String,
     ) -> Result<(), RuntimeError> {
-        let arn: Arc<str> = Arc::from(info.execution_arn.as_str());
+        let arn = info.execution_arn.clone();
         self.store.create_execution(info, definition, definition_text).await?;
         self.queue.push_back(Delivery {
-            execution: arn,
-            kind: Kind::Start,
+            execution_arn: arn,
+            run: RunId::root(),
+            kind: DeliveryKind::Start,
         });
         Ok(())
     }
 
     /// Queues a StopExecution for `arn`.
     pub fn stop(&mut self, arn: &str, error: Option<String>, cause: Option<String>) {
-        self.queue.push_back(Delivery {
-            execution: Arc::from(arn),
-            kind: Kind::Event(RunId::root(), Event::Stop { error, cause }),
-        });
+        self.queue
+            .push_back(Delivery::event(arn, RunId::root(), Event::Stop { error, cause }));
     }
 
     /// Runs until execution `arn` has ended and nothing it queued is left
@@ -197,157 +184,87 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
         }
     }
 
-    async fn record(&mut self, arn: &Arc<str>) -> Result<Arc<ExecutionRecord>, RuntimeError> {
+    async fn record(&mut self, arn: &str) -> Result<Arc<ExecutionRecord>, RuntimeError> {
         if let Some(r) = self.records.get(arn) {
             return Ok(r.clone());
         }
         let record = Arc::new(self.store.execution(arn).await?);
-        self.records.insert(arn.clone(), record.clone());
+        self.records.insert(arn.to_string(), record.clone());
         Ok(record)
     }
 
     async fn process(&mut self, d: Delivery) -> Result<(), RuntimeError> {
-        let arn = d.execution;
-        if self.closed.contains(&arn) {
+        if self.closed.contains(&d.execution_arn) {
             // The execution ended: its children stop with it, late events are dropped.
             return Ok(());
         }
-        let record = self.record(&arn).await?;
-        let (def, info) = (&record.definition, &record.info);
-        let now_ms = self.clock.now_ms();
-        let transition: Transition = match d.kind {
-            Kind::Start => {
-                if self.store.load_run(&arn, &RunId::root()).await?.is_some() {
-                    return Ok(());
-                }
-                engine::start_execution(
-                    def,
-                    info,
-                    &mut Ctx {
-                        now_ms,
-                        entropy: &mut *self.entropy,
-                    },
-                )
-            }
-            Kind::StartChild(spec) => {
-                if self.store.load_run(&arn, &spec.id).await?.is_some() {
-                    return Ok(());
-                }
-                engine::start_child(
-                    def,
-                    info,
-                    *spec,
-                    &mut Ctx {
-                        now_ms,
-                        entropy: &mut *self.entropy,
-                    },
-                )
-            }
-            Kind::Event(run_id, event) => {
-                let Some(run) = self.store.checkout_run(&arn, &run_id).await? else {
-                    return Ok(());
-                };
-                let mut ctx = Ctx {
-                    now_ms,
-                    entropy: &mut *self.entropy,
-                };
-                match engine::step(def, info, run, event, &mut ctx) {
-                    Ok(t) => t,
-                    Err(rejection) => {
-                        self.store.restore_run(&arn, rejection.run).await?;
-                        return Ok(());
-                    }
-                }
-            }
+        let record = self.record(&d.execution_arn).await?;
+        let mut ctx = Ctx {
+            now_ms: self.clock.now_ms(),
+            entropy: &mut *self.entropy,
         };
-        let Transition { run, history, effects } = transition;
-        let run_id = run.id.clone();
-        let observed = self.observer.is_some().then(|| history.clone());
-        let ids = match self.store.commit(&arn, run, history).await? {
-            CommitOutcome::Committed(ids) => ids,
-            CommitOutcome::AlreadyCommitted => return Ok(()),
+        let (run, effects) = match driver::apply(&*self.store, &record, d, &mut ctx).await? {
+            Applied::Committed {
+                run,
+                history,
+                ids,
+                effects,
+                ..
+            } => {
+                self.transitions += 1;
+                if let Some(observer) = self.observer.as_mut() {
+                    observer.on_commit(&record, &history, &ids);
+                }
+                (run, effects)
+            }
+            Applied::Redo { run, effects } => (run, effects),
+            Applied::Dropped => return Ok(()),
         };
-        self.transitions += 1;
-        if let (Some(observer), Some(events)) = (self.observer.as_mut(), observed) {
-            observer.on_commit(&record, &events, &ids);
-        }
-        for effect in effects {
-            self.perform(&arn, &run_id, effect, &record).await?;
+        let arn = record.info.execution_arn.as_str();
+        for action in driver::actions(arn, &run, effects) {
+            self.perform(action, &record).await?;
         }
         Ok(())
     }
 
-    fn event(&mut self, arn: &Arc<str>, run: RunId, event: Event) {
-        self.queue.push_back(Delivery {
-            execution: arn.clone(),
-            kind: Kind::Event(run, event),
-        });
-    }
-
-    async fn perform(
-        &mut self,
-        arn: &Arc<str>,
-        run: &RunId,
-        effect: Effect,
-        record: &Arc<ExecutionRecord>,
-    ) -> Result<(), RuntimeError> {
-        match effect {
-            Effect::Continue { version } => self.event(arn, run.clone(), Event::Advance { version }),
-            Effect::InvokeTask(request) => {
+    async fn perform(&mut self, action: Action, record: &Arc<ExecutionRecord>) -> Result<(), RuntimeError> {
+        let arn = record.info.execution_arn.as_str();
+        match action {
+            Action::Deliver(d) => self.queue.push_back(d),
+            Action::DeliverAt(due_ms, d) => {
+                self.timer_seq += 1;
+                self.timers.insert((due_ms, self.timer_seq), d);
+            }
+            Action::Invoke { run, request } => {
                 let invoker = self.invoker.clone();
-                let record = record.clone();
+                let owned = record.clone();
                 let task_id = request.task_id;
-                let attempt = async move { invoker.invoke(&record.info, &request).await };
-                let mut attempt = Box::pin(attempt);
+                let mut attempt = Box::pin(async move { invoker.invoke(&owned.info, &request).await });
                 // Mocks answer at once: keep their results in queue order (deterministic runs).
                 match attempt.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-                    Poll::Ready(outcome) => self.event(arn, run.clone(), Event::TaskResult { task_id, outcome }),
+                    Poll::Ready(outcome) => self.queue.push_back(driver::task_result(arn, run, task_id, outcome)),
                     Poll::Pending => {
                         self.in_flight += 1;
                         let tx = self.tx.clone();
-                        let execution = arn.clone();
-                        let run = run.clone();
+                        let arn = arn.to_string();
                         tokio::spawn(async move {
                             let outcome = attempt.await;
-                            let kind = Kind::Event(run, Event::TaskResult { task_id, outcome });
                             // The receiver lives as long as the runtime; a send after it is gone has nobody to tell.
-                            let _ = tx.send(Delivery { execution, kind });
+                            let _ = tx.send(driver::task_result(&arn, run, task_id, outcome));
                         });
                     }
                 }
             }
-            Effect::StartTimer { timer, due_ms } => {
-                self.timer_seq += 1;
-                let d = Delivery {
-                    execution: arn.clone(),
-                    kind: Kind::Event(run.clone(), Event::TimerFired { timer }),
-                };
-                self.timers.insert((due_ms, self.timer_seq), d);
+            Action::Report { child, report } => {
+                let d = driver::report(&*self.store, arn, &child, &report).await?;
+                self.queue.push_back(d);
             }
-            Effect::StartChildren(specs) => {
-                for spec in specs {
-                    self.queue.push_back(Delivery {
-                        execution: arn.clone(),
-                        kind: Kind::StartChild(Box::new(spec)),
-                    });
-                }
+            Action::Collect { run, generation, total } => {
+                let d = driver::collect(&*self.store, arn, &run, generation, total).await?;
+                self.queue.push_back(d);
             }
-            Effect::AbortChildren { generation, total } => {
-                for index in 0..total {
-                    self.event(arn, run.child(generation, index), Event::Abort);
-                }
-            }
-            Effect::CollectChildren { generation, total } => {
-                let results = self.store.child_outcomes(arn, run, generation, total).await?;
-                self.event(arn, run.clone(), Event::ChildrenCollected { generation, results });
-            }
-            Effect::ReportToParent(report) => {
-                if self.store.put_child_outcome(arn, run, &report).await? {
-                    self.event(arn, report.parent.clone(), report.finished_event());
-                }
-            }
-            Effect::Close { .. } => {
-                self.closed.insert(arn.clone());
+            Action::Close(_) => {
+                self.closed.insert(arn.to_string());
             }
         }
         Ok(())

@@ -5,9 +5,11 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use asl::Definition;
-use engine::{ChildOutcome, ChildReport, ExecutionInfo, HistoryEvent, Prev, Run, RunId};
+use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, Prev, Run, RunId};
 
-use crate::store::{CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StoreError};
+use crate::store::{
+    Checkout, CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord, StoreError,
+};
 
 /// Keeps everything in process memory, behind one lock.
 #[derive(Default)]
@@ -15,12 +17,19 @@ pub struct MemoryStateStore {
     inner: Mutex<HashMap<String, Execution>>,
 }
 
+/// What is kept of a run's newest step besides its snapshot.
+struct Latest {
+    version: u64,
+    cause: String,
+    effects: Vec<Effect>,
+}
+
 struct Execution {
     record: ExecutionRecord,
     /// Snapshots not checked out at the moment.
     runs: HashMap<RunId, Run>,
-    /// Committed version of every run (checked out or not).
-    versions: HashMap<RunId, u64>,
+    /// The newest committed step of every run (checked out or not).
+    steps: HashMap<RunId, Latest>,
     history: Vec<RecordedEvent>,
     /// Per run: its local event id → merged id.
     ids: HashMap<RunId, HashMap<u64, u64>>,
@@ -86,7 +95,7 @@ impl StateStore for MemoryStateStore {
                     Execution {
                         record,
                         runs: HashMap::new(),
-                        versions: HashMap::new(),
+                        steps: HashMap::new(),
                         history: Vec::new(),
                         ids: HashMap::new(),
                         children: HashMap::new(),
@@ -118,12 +127,20 @@ impl StateStore for MemoryStateStore {
 
     /// Hands the snapshot itself over: the local runtime makes one
     /// transition at a time, so nobody else needs it until the commit.
-    fn checkout_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
-        let result = self
-            .lock()
-            .get_mut(arn)
-            .map(|e| e.runs.remove(run))
-            .ok_or_else(|| missing(arn));
+    fn checkout_run(
+        &self,
+        arn: &str,
+        run: &RunId,
+    ) -> impl Future<Output = Result<Option<Checkout>, StoreError>> + Send {
+        let result = (|| {
+            let mut all = self.lock();
+            let exec = all.get_mut(arn).ok_or_else(|| missing(arn))?;
+            let Some(snapshot) = exec.runs.remove(run) else {
+                return Ok(None);
+            };
+            let cause = exec.steps.get(run).map(|l| l.cause.clone()).unwrap_or_default();
+            Ok(Some(Checkout { run: snapshot, cause }))
+        })();
         async move { result }
     }
 
@@ -131,7 +148,7 @@ impl StateStore for MemoryStateStore {
         let result = (|| {
             let mut all = self.lock();
             let exec = all.get_mut(arn).ok_or_else(|| missing(arn))?;
-            if exec.versions.get(&run.id) == Some(&run.version) {
+            if exec.steps.get(&run.id).map(|l| l.version) == Some(run.version) {
                 exec.runs.insert(run.id.clone(), run);
             }
             Ok(())
@@ -139,37 +156,58 @@ impl StateStore for MemoryStateStore {
         async move { result }
     }
 
-    fn commit(
+    fn latest_effects(
         &self,
         arn: &str,
-        run: Run,
-        history: Vec<HistoryEvent>,
-    ) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send {
+        run: &RunId,
+    ) -> impl Future<Output = Result<Option<Vec<Effect>>, StoreError>> + Send {
+        let result = self
+            .lock()
+            .get(arn)
+            .map(|e| e.steps.get(run).map(|l| l.effects.clone()))
+            .ok_or_else(|| missing(arn));
+        async move { result }
+    }
+
+    fn commit(&self, arn: &str, step: StepRecord) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send {
         let result = (|| {
             let mut all = self.lock();
             let exec = all.get_mut(arn).ok_or_else(|| missing(arn))?;
-            let stored = exec.versions.get(&run.id).copied().unwrap_or(0);
+            let StepRecord {
+                run,
+                history,
+                effects,
+                cause,
+            } = step;
+            let stored = exec.steps.get(&run.id).map(|l| l.version).unwrap_or(0);
             if stored + 1 != run.version {
                 return Ok(CommitOutcome::AlreadyCommitted);
             }
-            let mut assigned = Vec::with_capacity(history.len());
+            let mut ids = Vec::with_capacity(history.len());
             if run.id.is_root() && run.status != engine::RunStatus::Running {
                 exec.record.summary = ExecutionSummary::from_final(&run, history.last());
             }
-            for event in history {
+            for event in &history {
                 let id = exec.history.len() as u64 + 1;
                 let previous = exec.resolve(&run.id, event.previous);
                 exec.ids.entry(run.id.clone()).or_default().insert(event.id, id);
                 exec.history.push(RecordedEvent {
                     id,
                     previous_event_id: previous,
-                    event,
+                    event: event.clone(),
                 });
-                assigned.push((id, previous));
+                ids.push((id, previous));
             }
-            exec.versions.insert(run.id.clone(), run.version);
+            exec.steps.insert(
+                run.id.clone(),
+                Latest {
+                    version: run.version,
+                    cause,
+                    effects: effects.clone(),
+                },
+            );
             exec.runs.insert(run.id.clone(), run);
-            Ok(CommitOutcome::Committed(assigned))
+            Ok(CommitOutcome::Committed { ids, history, effects })
         })();
         async move { result }
     }

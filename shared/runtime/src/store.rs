@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use asl::Definition;
-use engine::{ChildOutcome, ChildReport, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus};
+use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus};
 use serde_json::Value;
 
 /// Errors of a store adapter (I/O, throttling, corrupt items). A lost race
@@ -24,11 +24,42 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// One step to commit: the run's snapshot after it, the history events it
+/// recorded, the effects it calls for and what caused it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRecord {
+    /// The run at `run.version`.
+    pub run: Run,
+    /// The events the step recorded.
+    pub history: Vec<HistoryEvent>,
+    /// The effects to perform once the step is committed (kept, so a
+    /// redelivered cause can perform them again).
+    pub effects: Vec<Effect>,
+    /// What caused the step (see `Delivery::cause`).
+    pub cause: String,
+}
+
+/// A run handed out for one transition, with the cause of its newest step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkout {
+    /// The run's newest snapshot.
+    pub run: Run,
+    /// What caused its newest step.
+    pub cause: String,
+}
+
 /// What a commit did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum CommitOutcome {
-    /// The step is recorded; these are its events' merged ids and previous ids, in order.
-    Committed(Vec<(u64, u64)>),
+    /// The step is recorded.
+    Committed {
+        /// The events' merged `(id, previousEventId)`, in order.
+        ids: Vec<(u64, u64)>,
+        /// The step's events, handed back.
+        history: Vec<HistoryEvent>,
+        /// The step's effects, handed back.
+        effects: Vec<Effect>,
+    },
     /// Somebody else already committed this step (or a later one): drop the event.
     AlreadyCommitted,
 }
@@ -123,13 +154,12 @@ pub trait StateStore: Send + Sync + 'static {
     /// The newest snapshot of a run, `None` before its first commit.
     fn load_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send;
 
-    /// The newest snapshot of a run, for the one transition about to be made
-    /// from it: a store that can hand over the snapshot itself instead of a
-    /// copy (the in-memory store) does, and takes it back through
-    /// [`StateStore::commit`] or [`StateStore::restore_run`].
-    fn checkout_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
-        self.load_run(arn, run)
-    }
+    /// The newest snapshot of a run and the cause of its step, for the one
+    /// transition about to be made from it: a store that can hand over the
+    /// snapshot itself instead of a copy (the in-memory store) does, and takes
+    /// it back through [`StateStore::commit`] or [`StateStore::restore_run`].
+    fn checkout_run(&self, arn: &str, run: &RunId)
+    -> impl Future<Output = Result<Option<Checkout>, StoreError>> + Send;
 
     /// Gives back a checked-out snapshot whose event was rejected.
     fn restore_run(&self, arn: &str, run: Run) -> impl Future<Output = Result<(), StoreError>> + Send {
@@ -137,15 +167,17 @@ pub trait StateStore: Send + Sync + 'static {
         async { Ok(()) }
     }
 
-    /// Commits a transition — the run's snapshot at `run.version` and the
-    /// history events it recorded — if the stored run is still at the version
-    /// before it.
-    fn commit(
+    /// The effects of the run's newest step.
+    fn latest_effects(
         &self,
         arn: &str,
-        run: Run,
-        history: Vec<HistoryEvent>,
-    ) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send;
+        run: &RunId,
+    ) -> impl Future<Output = Result<Option<Vec<Effect>>, StoreError>> + Send;
+
+    /// Commits a step — the run's snapshot at `run.version`, its history
+    /// events, effects and cause — if the stored run is still at the version
+    /// before it. Exactly one commit of each step succeeds.
+    fn commit(&self, arn: &str, step: StepRecord) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send;
 
     /// Stores a child's outcome once; true the first time.
     fn put_child_outcome(

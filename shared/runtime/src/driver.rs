@@ -1,0 +1,280 @@
+//! One delivery, applied: the order DESIGN.md §3 gives for every event —
+//! load the run, step it, commit, and only then turn the step's effects into
+//! actions. The local runtime and the stepper Lambda both go through here;
+//! they differ only in how they carry out the actions (an in-process queue
+//! and timer heap, or Lambda invocations and queued timers).
+
+use std::sync::Arc;
+
+use engine::{ChildReport, ChildSpec, Ctx, Effect, Event, HistoryEvent, RunId, RunStatus, TaskRequest, Transition};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{CommitOutcome, ExecutionRecord, StateStore, StepRecord, StoreError};
+
+/// What can be delivered to an execution: the stepper Lambda's event, the
+/// local runtime's queue entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    /// The execution.
+    pub execution_arn: String,
+    /// The run it is for (`""` is the root).
+    pub run: RunId,
+    /// What to do.
+    pub kind: DeliveryKind,
+}
+
+/// The three kinds of delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DeliveryKind {
+    /// Start the execution (the root run).
+    Start,
+    /// Start a child run (a Parallel branch or Map iteration).
+    StartChild(Box<ChildSpec>),
+    /// Apply an event to an existing run.
+    Event(Event),
+}
+
+impl Delivery {
+    /// A delivery of `event` to `run`.
+    pub fn event(execution_arn: &str, run: RunId, event: Event) -> Delivery {
+        Delivery {
+            execution_arn: execution_arn.to_string(),
+            run,
+            kind: DeliveryKind::Event(event),
+        }
+    }
+
+    /// What caused a step: stored with the step, so that a redelivered
+    /// event whose step is already committed is recognized and that step's
+    /// effects are performed again (a crash may have lost them).
+    pub fn cause(&self) -> String {
+        match &self.kind {
+            DeliveryKind::Start | DeliveryKind::StartChild(_) => "start".to_string(),
+            DeliveryKind::Event(event) => match event {
+                Event::Advance { version } => format!("advance:{version}"),
+                Event::TaskResult { task_id, .. } => format!("task:{task_id}"),
+                Event::TaskHeartbeat { task_id } => format!("heartbeat:{task_id}"),
+                Event::TimerFired { timer } => format!("timer:{timer}"),
+                Event::ChildFinished { generation, index, .. } => format!("child:{generation}.{index}"),
+                Event::ChildrenCollected { generation, .. } => format!("collected:{generation}"),
+                Event::Abort => "abort".to_string(),
+                Event::Stop { .. } => "stop".to_string(),
+            },
+        }
+    }
+}
+
+/// What applying a delivery did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    /// A new step was committed.
+    Committed {
+        /// The run that advanced.
+        run: RunId,
+        /// Its final status after the step.
+        status: RunStatus,
+        /// The step's events.
+        history: Vec<HistoryEvent>,
+        /// Their merged `(id, previousEventId)`.
+        ids: Vec<(u64, u64)>,
+        /// The step's effects, to carry out.
+        effects: Vec<Effect>,
+    },
+    /// The delivery had already been applied and its step is the run's
+    /// newest: carry out that step's effects again.
+    Redo {
+        /// The run.
+        run: RunId,
+        /// The stored step's effects.
+        effects: Vec<Effect>,
+    },
+    /// Nothing to do: a duplicate, late or stale delivery.
+    Dropped,
+}
+
+/// Applies one delivery: load (check out) the run, step it, commit.
+pub async fn apply<S: StateStore>(
+    store: &S,
+    record: &ExecutionRecord,
+    delivery: Delivery,
+    ctx: &mut Ctx<'_>,
+) -> Result<Applied, StoreError> {
+    let arn = record.info.execution_arn.as_str();
+    let def = &record.definition;
+    let cause = delivery.cause();
+    let run_id = delivery.run;
+    let checked_out = store.checkout_run(arn, &run_id).await?;
+    let transition: Transition = match (delivery.kind, checked_out) {
+        (DeliveryKind::Start, None) => engine::start_execution(def, &record.info, ctx),
+        (DeliveryKind::StartChild(spec), None) => engine::start_child(def, &record.info, *spec, ctx),
+        (DeliveryKind::Event(_), None) => return Ok(Applied::Dropped),
+        (DeliveryKind::Start | DeliveryKind::StartChild(_), Some(current)) => {
+            return redo_or_drop(store, arn, run_id, current, &cause).await;
+        }
+        (DeliveryKind::Event(event), Some(current)) => match engine::step(def, &record.info, current.run, event, ctx) {
+            Ok(t) => t,
+            Err(rejection) => {
+                let current = crate::store::Checkout {
+                    run: rejection.run,
+                    cause: current.cause,
+                };
+                return redo_or_drop(store, arn, run_id, current, &cause).await;
+            }
+        },
+    };
+    let Transition { run, history, effects } = transition;
+    let status = run.status;
+    let step = StepRecord {
+        run,
+        history,
+        effects,
+        cause,
+    };
+    match store.commit(arn, step).await? {
+        CommitOutcome::Committed { ids, history, effects } => Ok(Applied::Committed {
+            run: run_id,
+            status,
+            history,
+            ids,
+            effects,
+        }),
+        CommitOutcome::AlreadyCommitted => Ok(Applied::Dropped),
+    }
+}
+
+/// A rejected delivery: if it is the cause of the run's newest step, that
+/// step's effects are due again; otherwise it is dropped.
+async fn redo_or_drop<S: StateStore>(
+    store: &S,
+    arn: &str,
+    run_id: RunId,
+    current: crate::store::Checkout,
+    cause: &str,
+) -> Result<Applied, StoreError> {
+    let same = current.cause == cause;
+    store.restore_run(arn, current.run).await?;
+    if !same {
+        return Ok(Applied::Dropped);
+    }
+    match store.latest_effects(arn, &run_id).await? {
+        Some(effects) if !effects.is_empty() => Ok(Applied::Redo { run: run_id, effects }),
+        _ => Ok(Applied::Dropped),
+    }
+}
+
+/// What the carrier of a step's effects must do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Deliver now.
+    Deliver(Delivery),
+    /// Deliver at this time (ms since epoch); never earlier.
+    DeliverAt(i64, Delivery),
+    /// Run a task attempt, then deliver its result to `run`.
+    Invoke {
+        /// The run waiting for it.
+        run: RunId,
+        /// The attempt.
+        request: Box<TaskRequest>,
+    },
+    /// Store a child's outcome (idempotent), then deliver `ChildFinished` to its parent.
+    Report {
+        /// The child.
+        child: RunId,
+        /// Its report.
+        report: Box<ChildReport>,
+    },
+    /// Read the outcomes of a fan-out's children, then deliver them to `run`.
+    Collect {
+        /// The parent run.
+        run: RunId,
+        /// The fan-out.
+        generation: u64,
+        /// How many children.
+        total: u32,
+    },
+    /// The execution ended.
+    Close(RunStatus),
+}
+
+/// Turns a step's effects into actions.
+pub fn actions(arn: &str, run: &RunId, effects: Vec<Effect>) -> Vec<Action> {
+    let mut out = Vec::with_capacity(effects.len());
+    for effect in effects {
+        match effect {
+            Effect::Continue { version } => out.push(Action::Deliver(Delivery::event(
+                arn,
+                run.clone(),
+                Event::Advance { version },
+            ))),
+            Effect::InvokeTask(request) => out.push(Action::Invoke {
+                run: run.clone(),
+                request,
+            }),
+            Effect::StartTimer { timer, due_ms } => out.push(Action::DeliverAt(
+                due_ms,
+                Delivery::event(arn, run.clone(), Event::TimerFired { timer }),
+            )),
+            Effect::StartChildren(specs) => out.extend(specs.into_iter().map(|spec| {
+                Action::Deliver(Delivery {
+                    execution_arn: arn.to_string(),
+                    run: spec.id.clone(),
+                    kind: DeliveryKind::StartChild(Box::new(spec)),
+                })
+            })),
+            Effect::AbortChildren { generation, total } => out.extend(
+                (0..total).map(|i| Action::Deliver(Delivery::event(arn, run.child(generation, i), Event::Abort))),
+            ),
+            Effect::CollectChildren { generation, total } => out.push(Action::Collect {
+                run: run.clone(),
+                generation,
+                total,
+            }),
+            Effect::ReportToParent(report) => out.push(Action::Report {
+                child: run.clone(),
+                report,
+            }),
+            Effect::Close { status } => out.push(Action::Close(status)),
+        }
+    }
+    out
+}
+
+/// The delivery that answers a task attempt.
+pub fn task_result(arn: &str, run: RunId, task_id: u64, outcome: engine::TaskOutcome) -> Delivery {
+    Delivery::event(arn, run, Event::TaskResult { task_id, outcome })
+}
+
+/// Carries out `Report`: stores the outcome, then returns the parent's delivery.
+/// The parent is told even when the outcome was already stored: the earlier
+/// attempt may have crashed before telling it, and the parent ignores a
+/// report it has counted.
+pub async fn report<S: StateStore>(
+    store: &S,
+    arn: &str,
+    child: &RunId,
+    report: &ChildReport,
+) -> Result<Delivery, StoreError> {
+    store.put_child_outcome(arn, child, report).await?;
+    Ok(Delivery::event(arn, report.parent.clone(), report.finished_event()))
+}
+
+/// Carries out `Collect`: reads the outcomes, returns the parent's delivery.
+pub async fn collect<S: StateStore>(
+    store: &S,
+    arn: &str,
+    run: &RunId,
+    generation: u64,
+    total: u32,
+) -> Result<Delivery, StoreError> {
+    let results = store.child_outcomes(arn, run, generation, total).await?;
+    Ok(Delivery::event(
+        arn,
+        run.clone(),
+        Event::ChildrenCollected { generation, results },
+    ))
+}
+
+/// Shares an execution record among the deliveries of one process.
+pub type SharedRecord = Arc<ExecutionRecord>;
