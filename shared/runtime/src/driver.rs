@@ -22,6 +22,9 @@ pub struct Delivery {
     pub run: RunId,
     /// What to do.
     pub kind: DeliveryKind,
+    /// A timer: not to be applied before this time (ms since epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before_ms: Option<i64>,
 }
 
 /// The three kinds of delivery.
@@ -43,6 +46,17 @@ impl Delivery {
             execution_arn: execution_arn.to_string(),
             run,
             kind: DeliveryKind::Event(event),
+            not_before_ms: None,
+        }
+    }
+
+    /// The delivery that starts execution `execution_arn`.
+    pub fn start(execution_arn: &str) -> Delivery {
+        Delivery {
+            execution_arn: execution_arn.to_string(),
+            run: RunId::root(),
+            kind: DeliveryKind::Start,
+            not_before_ms: None,
         }
     }
 
@@ -94,7 +108,14 @@ pub enum Applied {
     Dropped,
 }
 
-/// Applies one delivery: load (check out) the run, step it, commit.
+/// How often a delivery is re-applied after losing the race for a step to
+/// another delivery before the invocation gives up (and is retried later).
+const MAX_RACES: u32 = 100;
+
+/// Applies one delivery: load (check out) the run, step it, commit. When
+/// another delivery committed the same version first, the run is loaded
+/// again and the delivery applied to the newer step — or recognized there as
+/// already applied.
 pub async fn apply<S: StateStore>(
     store: &S,
     record: &ExecutionRecord,
@@ -105,43 +126,52 @@ pub async fn apply<S: StateStore>(
     let def = &record.definition;
     let cause = delivery.cause();
     let run_id = delivery.run;
-    let checked_out = store.checkout_run(arn, &run_id).await?;
-    let transition: Transition = match (delivery.kind, checked_out) {
-        (DeliveryKind::Start, None) => engine::start_execution(def, &record.info, ctx),
-        (DeliveryKind::StartChild(spec), None) => engine::start_child(def, &record.info, *spec, ctx),
-        (DeliveryKind::Event(_), None) => return Ok(Applied::Dropped),
-        (DeliveryKind::Start | DeliveryKind::StartChild(_), Some(current)) => {
-            return redo_or_drop(store, arn, run_id, current, &cause).await;
-        }
-        (DeliveryKind::Event(event), Some(current)) => match engine::step(def, &record.info, current.run, event, ctx) {
-            Ok(t) => t,
-            Err(rejection) => {
-                let current = crate::store::Checkout {
-                    run: rejection.run,
-                    cause: current.cause,
-                };
+    for _ in 0..MAX_RACES {
+        let checked_out = store.checkout_run(arn, &run_id).await?;
+        let transition: Transition = match (&delivery.kind, checked_out) {
+            (DeliveryKind::Start, None) => engine::start_execution(def, &record.info, ctx),
+            (DeliveryKind::StartChild(spec), None) => engine::start_child(def, &record.info, (**spec).clone(), ctx),
+            (DeliveryKind::Event(_), None) => return Ok(Applied::Dropped),
+            (DeliveryKind::Start | DeliveryKind::StartChild(_), Some(current)) => {
                 return redo_or_drop(store, arn, run_id, current, &cause).await;
             }
-        },
-    };
-    let Transition { run, history, effects } = transition;
-    let status = run.status;
-    let step = StepRecord {
-        run,
-        history,
-        effects,
-        cause,
-    };
-    match store.commit(arn, step).await? {
-        CommitOutcome::Committed { ids, history, effects } => Ok(Applied::Committed {
-            run: run_id,
-            status,
+            (DeliveryKind::Event(event), Some(current)) => {
+                match engine::step(def, &record.info, current.run, event.clone(), ctx) {
+                    Ok(t) => t,
+                    Err(rejection) => {
+                        let current = crate::store::Checkout {
+                            run: rejection.run,
+                            cause: current.cause,
+                        };
+                        return redo_or_drop(store, arn, run_id, current, &cause).await;
+                    }
+                }
+            }
+        };
+        let Transition { run, history, effects } = transition;
+        let status = run.status;
+        let step = StepRecord {
+            run,
             history,
-            ids,
             effects,
-        }),
-        CommitOutcome::AlreadyCommitted => Ok(Applied::Dropped),
+            cause: cause.clone(),
+        };
+        match store.commit(arn, step).await? {
+            CommitOutcome::Committed { ids, history, effects } => {
+                return Ok(Applied::Committed {
+                    run: run_id,
+                    status,
+                    history,
+                    ids,
+                    effects,
+                });
+            }
+            CommitOutcome::AlreadyCommitted => continue,
+        }
     }
+    Err(StoreError::Backend(format!(
+        "run {run_id} of {arn}: lost the race for a step {MAX_RACES} times"
+    )))
 }
 
 /// A rejected delivery: if it is the cause of the run's newest step, that
@@ -221,6 +251,7 @@ pub fn actions(arn: &str, run: &RunId, effects: Vec<Effect>) -> Vec<Action> {
                     execution_arn: arn.to_string(),
                     run: spec.id.clone(),
                     kind: DeliveryKind::StartChild(Box::new(spec)),
+                    not_before_ms: None,
                 })
             })),
             Effect::AbortChildren { generation, total } => out.extend(

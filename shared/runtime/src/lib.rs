@@ -10,8 +10,10 @@ pub mod entropy;
 pub mod invoker;
 pub mod local;
 pub mod memory;
+pub mod merge;
 pub mod mock;
 pub mod render;
+pub mod stepper;
 pub mod store;
 
 pub use clock::Clock;

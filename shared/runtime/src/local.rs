@@ -14,7 +14,7 @@ use engine::{Ctx, Event, ExecutionInfo, HistoryEvent, RunId};
 use tokio::sync::mpsc;
 
 use crate::clock::Clock;
-use crate::driver::{self, Action, Applied, Delivery, DeliveryKind};
+use crate::driver::{self, Action, Applied, Delivery};
 use crate::invoker::TaskInvoker;
 use crate::store::{ExecutionRecord, StateStore, StoreError};
 
@@ -105,11 +105,7 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
     ) -> Result<(), RuntimeError> {
         let arn = info.execution_arn.clone();
         self.store.create_execution(info, definition, definition_text).await?;
-        self.queue.push_back(Delivery {
-            execution_arn: arn,
-            run: RunId::root(),
-            kind: DeliveryKind::Start,
-        });
+        self.queue.push_back(Delivery::start(&arn));
         Ok(())
     }
 

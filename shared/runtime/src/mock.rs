@@ -227,6 +227,17 @@ impl MockInvoker<NoInvoker> {
     }
 }
 
+impl MockInvoker<NoInvoker> {
+    /// No mocks: every Task goes to [`NoInvoker`].
+    pub fn none() -> Self {
+        MockInvoker {
+            mocks: HashMap::new(),
+            counts: Mutex::new(HashMap::new()),
+            fallback: NoInvoker,
+        }
+    }
+}
+
 impl<F: TaskInvoker> MockInvoker<F> {
     /// The mocks of `case` for `machine`, with `fallback` for unmocked states.
     pub fn with_fallback(config: &MockConfig, machine: &str, case: &str, fallback: F) -> Result<Self, String> {

@@ -1,0 +1,53 @@
+//! The dispatcher of the deployed stepper: a delivery is an asynchronous
+//! invocation (InvocationType Event) of the stepper function itself. Lambda
+//! retries asynchronous invocations on error, which is what makes a crashed
+//! step's effects happen again (see `runtime::driver`).
+
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::error::DisplayErrorContext;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::InvocationType;
+use runtime::Delivery;
+
+/// Why a delivery could not be handed to Lambda.
+#[derive(Debug, thiserror::Error)]
+#[error("could not dispatch to {function}: {message}")]
+pub struct DispatchError {
+    function: String,
+    message: String,
+}
+
+/// Delivers by invoking a function asynchronously.
+#[derive(Clone)]
+pub struct LambdaDispatcher {
+    client: Client,
+    function: String,
+}
+
+impl LambdaDispatcher {
+    /// Dispatches to `function` (a name or ARN; in the stepper, its own name).
+    pub fn new(client: Client, function: impl Into<String>) -> Self {
+        LambdaDispatcher {
+            client,
+            function: function.into(),
+        }
+    }
+
+    /// Hands one delivery to Lambda.
+    pub async fn dispatch(&self, delivery: &Delivery) -> Result<(), DispatchError> {
+        let fail = |message: String| DispatchError {
+            function: self.function.clone(),
+            message,
+        };
+        let payload = serde_json::to_vec(delivery).map_err(|e| fail(e.to_string()))?;
+        self.client
+            .invoke()
+            .function_name(&self.function)
+            .invocation_type(InvocationType::Event)
+            .payload(Blob::new(payload))
+            .send()
+            .await
+            .map_err(|e| fail(DisplayErrorContext(e).to_string()))?;
+        Ok(())
+    }
+}

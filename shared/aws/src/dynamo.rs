@@ -1,0 +1,687 @@
+//! The DynamoDB store: one table, the history is the log, and every step is
+//! one conditional write keyed by its version (DESIGN.md §4).
+//!
+//! Items (partition key `pk`, sort key `sk`):
+//!
+//! | pk | sk | holds |
+//! |---|---|---|
+//! | `EX#<arn>` | `META` | execution facts and definition text (large ones as payload references) |
+//! | `EX#<arn>` | `SUMMARY` | status, stop time, output, error, cause — written at the end |
+//! | `EX#<arn>` | `STEP#<run>#<version, 20 digits>` | the run's snapshot after the step, its events, effects and cause |
+//! | `EX#<arn>` | `DONE#<parent run>#<generation>#<index, 10 digits>` | a child's outcome, put once |
+//! | `EX#<arn>` | `BLOB#<run>#<version>#<nonce>#<part>` | the body of a step too large for one item |
+//! | `EX#<arn>` | `PAYLOAD#<sha-256>#<part>` | a large text kept once (a state input referenced by many snapshots, the execution input, the definition, the output), in parts below the item limit |
+//!
+//! A step is written with `attribute_not_exists(pk)`: the first writer of a
+//! version wins, a second learns it lost (not an error). Loading a run is one
+//! strongly consistent Query for its newest `STEP#` item.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use asl::Definition;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, KeySchemaElement, KeyType,
+    ReturnConsumedCapacity, ScalarAttributeType,
+};
+use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus};
+use runtime::merge::{LoggedStep, merge};
+use runtime::store::{
+    Checkout, CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord, StoreError,
+};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Items stay below DynamoDB's 400 KB; a step body larger than this is split into blobs.
+const INLINE_LIMIT: usize = 300 * 1024;
+/// A state input larger than this is stored once as a payload item and referenced.
+const PAYLOAD_THRESHOLD: usize = 8 * 1024;
+
+/// Counts of DynamoDB requests and capacity units, read from every response
+/// (`ReturnConsumedCapacity: TOTAL`): what a transition costs.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    reads: AtomicU64,
+    writes: AtomicU64,
+    /// Read capacity units × 1000.
+    rcu_milli: AtomicU64,
+    /// Write capacity units × 1000.
+    wcu_milli: AtomicU64,
+}
+
+/// A snapshot of [`Metrics`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MetricsSnapshot {
+    /// Read requests (GetItem, Query).
+    pub reads: u64,
+    /// Write requests (PutItem, UpdateItem).
+    pub writes: u64,
+    /// Read capacity units consumed.
+    pub rcu: f64,
+    /// Write capacity units consumed.
+    pub wcu: f64,
+}
+
+impl Metrics {
+    fn read(&self, capacity: Option<&ConsumedCapacity>) {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let units = capacity.and_then(|c| c.capacity_units()).unwrap_or(0.0);
+        self.rcu_milli
+            .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    fn write(&self, capacity: Option<&ConsumedCapacity>) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        let units = capacity.and_then(|c| c.capacity_units()).unwrap_or(0.0);
+        self.wcu_milli
+            .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    /// The counts so far.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        MetricsSnapshot {
+            reads: self.reads.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+            rcu: self.rcu_milli.load(Ordering::Relaxed) as f64 / 1000.0,
+            wcu: self.wcu_milli.load(Ordering::Relaxed) as f64 / 1000.0,
+        }
+    }
+}
+
+/// The DynamoDB implementation of [`StateStore`].
+pub struct DynamoStateStore {
+    client: Client,
+    table: String,
+    metrics: Arc<Metrics>,
+    /// Payload items this process knows exist (they are immutable).
+    payloads: Mutex<HashSet<String>>,
+    /// Parsed definitions by execution (immutable for an execution's life).
+    definitions: Mutex<HashMap<String, Arc<Definition>>>,
+}
+
+fn backend<E: std::error::Error + 'static>(e: E) -> StoreError {
+    StoreError::Backend(DisplayErrorContext(e).to_string())
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("unreadable item: {what}"))
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn get_s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Result<&'a str, StoreError> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or_else(|| corrupt(format!("missing string attribute {name}")))
+}
+
+fn get_n(item: &HashMap<String, AttributeValue>, name: &str) -> Result<i64, StoreError> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| corrupt(format!("missing number attribute {name}")))
+}
+
+fn pk(arn: &str) -> String {
+    format!("EX#{arn}")
+}
+
+fn step_prefix(run: &RunId) -> String {
+    format!("STEP#{}#", run.0)
+}
+
+fn step_sk(run: &RunId, version: u64) -> String {
+    format!("STEP#{}#{version:020}", run.0)
+}
+
+fn done_prefix(parent: &RunId, generation: u64) -> String {
+    format!("DONE#{}#{generation}#", parent.0)
+}
+
+/// The body of a step item: what is inline or split into blobs.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StepBody {
+    run: Value,
+    history: Vec<HistoryEvent>,
+    effects: Vec<Effect>,
+}
+
+impl DynamoStateStore {
+    /// A store on `table` (which must exist: see [`DynamoStateStore::create_table`]).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStateStore {
+            client,
+            table: table.into(),
+            metrics: Arc::new(Metrics::default()),
+            payloads: Mutex::new(HashSet::new()),
+            definitions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Request and capacity counters.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates the table (on-demand billing, `pk`/`sk` string keys) and waits until it is active.
+    pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(backend)
+        };
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(backend)
+        };
+        client
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?)
+            .attribute_definitions(attr("pk")?)
+            .attribute_definitions(attr("sk")?)
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn put_if_absent(&self, item: HashMap<String, AttributeValue>) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.metrics.write(out.consumed_capacity());
+                Ok(true)
+            }
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                self.metrics.write(None);
+                Ok(false)
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn put(&self, item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(backend)?;
+        self.metrics.write(out.consumed_capacity());
+        Ok(())
+    }
+
+    async fn get(&self, arn: &str, sk: &str) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(arn)))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(backend)?;
+        self.metrics.read(out.consumed_capacity());
+        Ok(out.item)
+    }
+
+    /// Every item of the execution whose sort key starts with `prefix`, in key order.
+    async fn query_prefix(&self, arn: &str, prefix: &str) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk(arn)))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(backend)?;
+            self.metrics.read(out.consumed_capacity());
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// The newest step item of a run.
+    async fn newest_step(&self, arn: &str, run: &RunId) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk(arn)))
+            .expression_attribute_values(":prefix", s(step_prefix(run)))
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(backend)?;
+        self.metrics.read(out.consumed_capacity());
+        Ok(out.items.unwrap_or_default().into_iter().next())
+    }
+
+    /// The body of a step item, reassembled from blobs when it was split.
+    async fn body(&self, arn: &str, item: &HashMap<String, AttributeValue>) -> Result<StepBody, StoreError> {
+        let text = match item.get("body").and_then(|v| v.as_s().ok()) {
+            Some(text) => text.clone(),
+            None => {
+                let prefix = get_s(item, "blob")?;
+                let parts = self.query_prefix(arn, prefix).await?;
+                let mut text = String::new();
+                for part in &parts {
+                    text.push_str(get_s(part, "data")?);
+                }
+                text
+            }
+        };
+        serde_json::from_str(&text).map_err(corrupt)
+    }
+
+    /// Stores `text` once (content-addressed, in parts) and returns its reference.
+    async fn put_payload(&self, arn: &str, text: &str) -> Result<String, StoreError> {
+        let hash = hex::encode(Sha256::digest(text.as_bytes()));
+        let known = self.payloads.lock().unwrap_or_else(|e| e.into_inner()).contains(&hash);
+        if !known {
+            for (part, chunk) in chunks(text).enumerate() {
+                let mut item = HashMap::new();
+                item.insert("pk".to_string(), s(pk(arn)));
+                item.insert("sk".to_string(), s(format!("PAYLOAD#{hash}#{part:04}")));
+                item.insert("data".to_string(), s(chunk));
+                // Content-addressed: writing the same part again changes nothing.
+                self.put(item).await?;
+            }
+            self.payloads
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(hash.clone());
+        }
+        Ok(hash)
+    }
+
+    /// The text of a payload reference.
+    async fn get_payload(&self, arn: &str, hash: &str) -> Result<String, StoreError> {
+        let parts = self.query_prefix(arn, &format!("PAYLOAD#{hash}#")).await?;
+        if parts.is_empty() {
+            return Err(corrupt(format!("payload {hash} is missing")));
+        }
+        let mut text = String::new();
+        for part in &parts {
+            text.push_str(get_s(part, "data")?);
+        }
+        self.payloads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(hash.to_string());
+        Ok(text)
+    }
+
+    /// A text attribute: inline when small, else a payload reference (`<name>Ref`).
+    async fn put_text(
+        &self,
+        arn: &str,
+        item: &mut HashMap<String, AttributeValue>,
+        name: &str,
+        text: String,
+    ) -> Result<(), StoreError> {
+        if text.len() <= PAYLOAD_THRESHOLD {
+            item.insert(name.to_string(), s(text));
+        } else {
+            let hash = self.put_payload(arn, &text).await?;
+            item.insert(format!("{name}Ref"), s(hash));
+        }
+        Ok(())
+    }
+
+    /// Reads back what [`Self::put_text`] wrote; `None` when neither form is there.
+    async fn get_text(
+        &self,
+        arn: &str,
+        item: &HashMap<String, AttributeValue>,
+        name: &str,
+    ) -> Result<Option<String>, StoreError> {
+        if let Some(text) = optional_s(item, name) {
+            return Ok(Some(text));
+        }
+        match optional_s(item, &format!("{name}Ref")) {
+            Some(hash) => Ok(Some(self.get_payload(arn, &hash).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A snapshot with its large state input replaced by a payload reference
+    /// (a Map's parent keeps its input while every child's report rewrites its snapshot).
+    async fn externalize(&self, arn: &str, run: &Run) -> Result<Value, StoreError> {
+        let mut value = serde_json::to_value(run).map_err(corrupt)?;
+        let Some(input) = value.pointer_mut("/cursor/input") else {
+            return Ok(value);
+        };
+        let text = input.to_string();
+        if text.len() <= PAYLOAD_THRESHOLD {
+            return Ok(value);
+        }
+        let hash = self.put_payload(arn, &text).await?;
+        *input = serde_json::json!({"$payload": hash});
+        Ok(value)
+    }
+
+    /// The snapshot back from its stored form.
+    async fn internalize(&self, arn: &str, mut value: Value) -> Result<Run, StoreError> {
+        let reference = value
+            .pointer("/cursor/input/$payload")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let Some(hash) = reference {
+            let input: Value = serde_json::from_str(&self.get_payload(arn, &hash).await?).map_err(corrupt)?;
+            if let Some(slot) = value.pointer_mut("/cursor/input") {
+                *slot = input;
+            }
+        }
+        serde_json::from_value(value).map_err(corrupt)
+    }
+
+    async fn put_summary(&self, arn: &str, summary: &ExecutionSummary) -> Result<(), StoreError> {
+        let mut item = HashMap::new();
+        item.insert("pk".to_string(), s(pk(arn)));
+        item.insert("sk".to_string(), s("SUMMARY"));
+        item.insert("status".to_string(), s(summary.status.as_str()));
+        item.insert(
+            "stopTime".to_string(),
+            AttributeValue::N(summary.stop_time_ms.unwrap_or(0).to_string()),
+        );
+        if let Some(output) = &summary.output {
+            self.put_text(arn, &mut item, "output", output.clone()).await?;
+        }
+        if let Some(error) = &summary.error {
+            item.insert("error".to_string(), s(error));
+        }
+        if let Some(cause) = &summary.cause {
+            self.put_text(arn, &mut item, "cause", cause.clone()).await?;
+        }
+        self.put(item).await
+    }
+}
+
+/// Pieces of `text` below the item size limit, cut at character boundaries.
+fn chunks(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut end = rest.len().min(INLINE_LIMIT);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (head, tail) = rest.split_at(end);
+        rest = tail;
+        Some(head)
+    })
+}
+
+fn optional_s(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn status_of(text: &str) -> Result<RunStatus, StoreError> {
+    Ok(match text {
+        "RUNNING" => RunStatus::Running,
+        "SUCCEEDED" => RunStatus::Succeeded,
+        "FAILED" => RunStatus::Failed,
+        "TIMED_OUT" => RunStatus::TimedOut,
+        "ABORTED" => RunStatus::Aborted,
+        other => return Err(corrupt(format!("status {other}"))),
+    })
+}
+
+impl StateStore for DynamoStateStore {
+    async fn create_execution(
+        &self,
+        info: ExecutionInfo,
+        definition: Arc<Definition>,
+        definition_text: String,
+    ) -> Result<(), StoreError> {
+        let arn = info.execution_arn.clone();
+        let mut item = HashMap::new();
+        item.insert("pk".to_string(), s(pk(&arn)));
+        item.insert("sk".to_string(), s("META"));
+        self.put_text(&arn, &mut item, "info", serde_json::to_string(&info).map_err(corrupt)?)
+            .await?;
+        self.put_text(&arn, &mut item, "definition", definition_text).await?;
+        if !self.put_if_absent(item).await? {
+            return Err(StoreError::ExecutionAlreadyExists(arn));
+        }
+        self.definitions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(arn, definition);
+        Ok(())
+    }
+
+    async fn execution(&self, arn: &str) -> Result<ExecutionRecord, StoreError> {
+        let item = self
+            .get(arn, "META")
+            .await?
+            .ok_or_else(|| StoreError::ExecutionDoesNotExist(arn.to_string()))?;
+        let info = self
+            .get_text(arn, &item, "info")
+            .await?
+            .ok_or_else(|| corrupt("execution facts"))?;
+        let info: ExecutionInfo = serde_json::from_str(&info).map_err(corrupt)?;
+        let definition_text = self
+            .get_text(arn, &item, "definition")
+            .await?
+            .ok_or_else(|| corrupt("definition"))?;
+        let cached = self
+            .definitions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(arn)
+            .cloned();
+        let definition = match cached {
+            Some(d) => d,
+            None => {
+                let parsed = asl::parse_definition_str(&definition_text)
+                    .map_err(|errors| corrupt(format!("stored definition is invalid: {}", errors.len())))?;
+                let parsed = Arc::new(parsed);
+                self.definitions
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(arn.to_string(), parsed.clone());
+                parsed
+            }
+        };
+        let summary = match self.get(arn, "SUMMARY").await? {
+            None => ExecutionSummary::running(),
+            Some(item) => ExecutionSummary {
+                status: status_of(get_s(&item, "status")?)?,
+                stop_time_ms: get_n(&item, "stopTime").ok().filter(|t| *t > 0),
+                output: self.get_text(arn, &item, "output").await?,
+                error: optional_s(&item, "error"),
+                cause: self.get_text(arn, &item, "cause").await?,
+            },
+        };
+        Ok(ExecutionRecord {
+            info,
+            definition,
+            definition_text,
+            summary,
+        })
+    }
+
+    async fn load_run(&self, arn: &str, run: &RunId) -> Result<Option<Run>, StoreError> {
+        let Some(item) = self.newest_step(arn, run).await? else {
+            return Ok(None);
+        };
+        let body = self.body(arn, &item).await?;
+        Ok(Some(self.internalize(arn, body.run).await?))
+    }
+
+    async fn checkout_run(&self, arn: &str, run: &RunId) -> Result<Option<Checkout>, StoreError> {
+        let Some(item) = self.newest_step(arn, run).await? else {
+            return Ok(None);
+        };
+        let cause = get_s(&item, "cause")?.to_string();
+        let body = self.body(arn, &item).await?;
+        let run = self.internalize(arn, body.run).await?;
+        Ok(Some(Checkout { run, cause }))
+    }
+
+    async fn latest_effects(&self, arn: &str, run: &RunId) -> Result<Option<Vec<Effect>>, StoreError> {
+        let Some(item) = self.newest_step(arn, run).await? else {
+            return Ok(None);
+        };
+        Ok(Some(self.body(arn, &item).await?.effects))
+    }
+
+    async fn commit(&self, arn: &str, step: StepRecord) -> Result<CommitOutcome, StoreError> {
+        let StepRecord {
+            run,
+            history,
+            effects,
+            cause,
+        } = step;
+        let at = history.first().map(|e| e.timestamp_ms).unwrap_or(0);
+        let stored_run = self.externalize(arn, &run).await?;
+        let body = StepBody {
+            run: stored_run,
+            history,
+            effects,
+        };
+        let text = serde_json::to_string(&body).map_err(corrupt)?;
+        let sk = step_sk(&run.id, run.version);
+        let mut item = HashMap::new();
+        item.insert("pk".to_string(), s(pk(arn)));
+        item.insert("sk".to_string(), s(&sk));
+        item.insert("cause".to_string(), s(cause));
+        item.insert("at".to_string(), AttributeValue::N(at.to_string()));
+        if text.len() <= INLINE_LIMIT {
+            item.insert("body".to_string(), s(text));
+        } else {
+            // Split the body; the nonce keeps a losing racer's parts apart from the winner's.
+            let nonce = hex::encode(&Sha256::digest(text.as_bytes())[..8]);
+            let prefix = format!("BLOB#{}#{}#{nonce}#", run.id.0, run.version);
+            for (part, chunk) in chunks(&text).enumerate() {
+                let mut blob = HashMap::new();
+                blob.insert("pk".to_string(), s(pk(arn)));
+                blob.insert("sk".to_string(), s(format!("{prefix}{part:06}")));
+                blob.insert("data".to_string(), s(chunk));
+                self.put(blob).await?;
+            }
+            item.insert("blob".to_string(), s(prefix));
+        }
+        if !self.put_if_absent(item).await? {
+            return Ok(CommitOutcome::AlreadyCommitted);
+        }
+        if run.id.is_root() && run.status != RunStatus::Running {
+            let summary = ExecutionSummary::from_final(&run, body.history.last());
+            self.put_summary(arn, &summary).await?;
+        }
+        Ok(CommitOutcome::Committed {
+            ids: Vec::new(),
+            history: body.history,
+            effects: body.effects,
+        })
+    }
+
+    async fn put_child_outcome(&self, arn: &str, child: &RunId, report: &ChildReport) -> Result<bool, StoreError> {
+        let mut item = HashMap::new();
+        item.insert("pk".to_string(), s(pk(arn)));
+        item.insert(
+            "sk".to_string(),
+            s(format!(
+                "{}{:010}",
+                done_prefix(&report.parent, report.generation),
+                report.index
+            )),
+        );
+        item.insert("child".to_string(), s(child.0.clone()));
+        item.insert(
+            "outcome".to_string(),
+            s(serde_json::to_string(&report.outcome).map_err(corrupt)?),
+        );
+        self.put_if_absent(item).await
+    }
+
+    async fn child_outcomes(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        total: u32,
+    ) -> Result<Vec<ChildOutcome>, StoreError> {
+        let items = self.query_prefix(arn, &done_prefix(parent, generation)).await?;
+        if items.len() != total as usize {
+            return Err(StoreError::Backend(format!(
+                "{} of {total} child outcomes of {parent} generation {generation} are recorded",
+                items.len()
+            )));
+        }
+        items
+            .iter()
+            .map(|item| serde_json::from_str(get_s(item, "outcome")?).map_err(corrupt))
+            .collect()
+    }
+
+    async fn history(&self, arn: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        let items = self.query_prefix(arn, "STEP#").await?;
+        let mut steps = Vec::with_capacity(items.len());
+        for item in &items {
+            let sk = get_s(item, "sk")?;
+            let rest = &sk["STEP#".len()..];
+            let cut = rest.rfind('#').ok_or_else(|| corrupt(format!("step key {sk}")))?;
+            let version: u64 = rest[cut + 1..].parse().map_err(corrupt)?;
+            let body = self.body(arn, item).await?;
+            steps.push(LoggedStep {
+                run: RunId(rest[..cut].to_string()),
+                version,
+                at_ms: get_n(item, "at")?,
+                events: body.history,
+            });
+        }
+        Ok(merge(steps))
+    }
+}

@@ -1,0 +1,21 @@
+//! Switchyard's AWS adapters: the DynamoDB implementation of the store port
+//! and the Lambda dispatcher that continues executions by asynchronous
+//! self-invocation. The pure crates (`asl`, `engine`) never see these.
+
+pub mod dispatch;
+pub mod dynamo;
+
+pub use dispatch::LambdaDispatcher;
+pub use dynamo::{DynamoStateStore, Metrics, MetricsSnapshot};
+
+/// SDK configuration for a local endpoint (DynamoDB Local, `cargo lambda watch`):
+/// fixed test credentials, region us-east-1. Retries stay on (the default);
+/// turn them off on a client that invokes tasks (see CONVENTIONS.md).
+pub async fn local_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .test_credentials()
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .load()
+        .await
+}

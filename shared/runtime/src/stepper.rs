@@ -1,0 +1,204 @@
+//! The stepper: what one invocation of the stepper Lambda does with the
+//! delivery it was given, written against ports so the same code runs in the
+//! Lambda and in tests. It applies the delivery (one transition), carries
+//! out the step's effects — dispatching further deliveries through a
+//! [`Carrier`] — and applies inline the two results that arrive within the
+//! same invocation: a task's answer (DESIGN.md §6: invoke, then commit the
+//! result as the next step) and the collected outcomes of a fan-out.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use engine::Ctx;
+use tokio::task::JoinSet;
+
+use crate::clock::Clock;
+use crate::driver::{self, Action, Applied, Delivery};
+use crate::entropy::OsEntropy;
+use crate::invoker::TaskInvoker;
+use crate::store::{ExecutionRecord, StateStore, StoreError};
+
+/// How deliveries travel between invocations (Lambda async invoke in AWS, a queue in tests).
+pub trait Carrier: Clone + Send + Sync + 'static {
+    /// Hands a delivery over; it is applied later, at least once.
+    fn carry(&self, delivery: Delivery) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// Errors of one invocation. Returning one makes Lambda retry the delivery;
+/// the driver recognizes a step that was already made and redoes its effects.
+#[derive(Debug, thiserror::Error)]
+pub enum StepperError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A delivery could not be handed over.
+    #[error("dispatch failed: {0}")]
+    Dispatch(String),
+}
+
+/// What one invocation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Handled {
+    /// Steps committed.
+    pub transitions: u32,
+    /// Deliveries handed to the carrier.
+    pub dispatched: u32,
+}
+
+/// One stepper: a store, an invoker and a carrier, plus caches shared by the
+/// invocations of a warm container.
+pub struct Stepper<S, I, C> {
+    store: Arc<S>,
+    invoker: Arc<I>,
+    carrier: C,
+    clock: Clock,
+    /// Longest sleep an invocation spends waiting for a timer before handing it on.
+    max_sleep_ms: i64,
+    /// Dispatches in flight at once when a step starts many children.
+    fan_out: usize,
+    records: Mutex<HashMap<String, Arc<ExecutionRecord>>>,
+}
+
+impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
+    /// A stepper over these ports.
+    pub fn new(store: Arc<S>, invoker: Arc<I>, carrier: C, clock: Clock) -> Self {
+        Stepper {
+            store,
+            invoker,
+            carrier,
+            clock,
+            max_sleep_ms: 60_000,
+            fan_out: 32,
+            records: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The longest an invocation sleeps for a timer before passing it on (default one minute).
+    pub fn with_max_sleep_ms(mut self, ms: i64) -> Self {
+        self.max_sleep_ms = ms;
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    async fn record(&self, arn: &str) -> Result<Arc<ExecutionRecord>, StoreError> {
+        if let Some(r) = self.records.lock().unwrap_or_else(|e| e.into_inner()).get(arn) {
+            return Ok(r.clone());
+        }
+        // The facts and definition never change for an execution: a warm container reads them once.
+        let record = Arc::new(self.store.execution(arn).await?);
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(arn.to_string(), record.clone());
+        Ok(record)
+    }
+
+    /// Handles one delivery.
+    pub async fn handle(&self, mut delivery: Delivery) -> Result<Handled, StepperError> {
+        let mut handled = Handled::default();
+        if let Some(due) = delivery.not_before_ms {
+            let wait = due - self.clock.now_ms();
+            if wait > 0 {
+                if self.clock.is_virtual() {
+                    self.clock.advance_to(due);
+                } else if wait <= self.max_sleep_ms {
+                    tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
+                    while self.clock.now_ms() < due {
+                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    }
+                } else {
+                    // Too far off to wait here: sleep what we may, then hand the timer on.
+                    tokio::time::sleep(std::time::Duration::from_millis(self.max_sleep_ms as u64)).await;
+                    self.carrier.carry(delivery).await.map_err(StepperError::Dispatch)?;
+                    handled.dispatched += 1;
+                    return Ok(handled);
+                }
+            }
+            delivery.not_before_ms = None;
+        }
+        let record = self.record(&delivery.execution_arn).await?;
+        let arn = record.info.execution_arn.clone();
+        let mut entropy = OsEntropy::new();
+        let mut inline = VecDeque::from([delivery]);
+        let mut outgoing = Vec::new();
+        while let Some(d) = inline.pop_front() {
+            let mut ctx = Ctx {
+                now_ms: self.clock.now_ms(),
+                entropy: &mut entropy,
+            };
+            let (run, effects) = match driver::apply(&*self.store, &record, d, &mut ctx).await? {
+                Applied::Committed { run, effects, .. } => {
+                    handled.transitions += 1;
+                    (run, effects)
+                }
+                Applied::Redo { run, effects } => (run, effects),
+                Applied::Dropped => continue,
+            };
+            for action in driver::actions(&arn, &run, effects) {
+                match action {
+                    Action::Deliver(d) => outgoing.push(d),
+                    Action::DeliverAt(due_ms, mut d) => {
+                        d.not_before_ms = Some(due_ms);
+                        outgoing.push(d);
+                    }
+                    Action::Invoke { run, request } => {
+                        let outcome = self.invoker.invoke(&record.info, &request).await;
+                        inline.push_back(driver::task_result(&arn, run, request.task_id, outcome));
+                    }
+                    Action::Report { child, report } => {
+                        outgoing.push(driver::report(&*self.store, &arn, &child, &report).await?);
+                    }
+                    Action::Collect { run, generation, total } => {
+                        inline.push_back(driver::collect(&*self.store, &arn, &run, generation, total).await?);
+                    }
+                    Action::Close(_) => {}
+                }
+            }
+        }
+        handled.dispatched += outgoing.len() as u32;
+        self.dispatch_all(outgoing).await?;
+        Ok(handled)
+    }
+
+    /// Hands deliveries over, many at once (a Map may start thousands of children).
+    async fn dispatch_all(&self, deliveries: Vec<Delivery>) -> Result<(), StepperError> {
+        if deliveries.len() <= 1 {
+            for d in deliveries {
+                self.carrier.carry(d).await.map_err(StepperError::Dispatch)?;
+            }
+            return Ok(());
+        }
+        let mut set = JoinSet::new();
+        let mut first_error = None;
+        let mut note = |result: Result<Result<(), String>, tokio::task::JoinError>| match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(e) => {
+                first_error.get_or_insert(e.to_string());
+            }
+        };
+        for d in deliveries {
+            if set.len() >= self.fan_out
+                && let Some(result) = set.join_next().await
+            {
+                note(result);
+            }
+            let carrier = self.carrier.clone();
+            set.spawn(async move { carrier.carry(d).await });
+        }
+        while let Some(result) = set.join_next().await {
+            note(result);
+        }
+        match first_error {
+            Some(e) => Err(StepperError::Dispatch(e)),
+            None => Ok(()),
+        }
+    }
+}

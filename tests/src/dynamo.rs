@@ -1,0 +1,179 @@
+//! Running executions on DynamoDB Local through the stepper — the code the
+//! stepper Lambda runs — with deliveries carried by an in-test queue that can
+//! duplicate, reorder, race and crash them.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use aws_adapters::DynamoStateStore;
+use runtime::stepper::{Carrier, Stepper, StepperError};
+use runtime::{Clock, Delivery, StateStore, TaskInvoker};
+use serde_json::Value;
+
+use crate::{Outcome, T0_MS, definition};
+
+/// The endpoint of DynamoDB Local: `SWITCHYARD_DYNAMODB_ENDPOINT` (set by
+/// scripts/test.sh), or one started through scripts/dynamodb-local.sh.
+pub fn endpoint() -> String {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT
+        .get_or_init(|| {
+            if let Ok(e) = std::env::var("SWITCHYARD_DYNAMODB_ENDPOINT") {
+                return e;
+            }
+            let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/dynamodb-local.sh");
+            for command in ["endpoint", "start"] {
+                let out = std::process::Command::new("bash").arg(&script).arg(command).output();
+                if let Ok(out) = out
+                    && out.status.success()
+                {
+                    let text = String::from_utf8_lossy(&out.stdout);
+                    if let Some(line) = text.lines().last().filter(|l| l.starts_with("http")) {
+                        return line.trim().to_string();
+                    }
+                }
+            }
+            panic!("DynamoDB Local is not running and could not be started: run scripts/test.sh")
+        })
+        .clone()
+}
+
+/// A DynamoDB client for DynamoDB Local.
+pub async fn client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&aws_adapters::local_config(&endpoint()).await)
+}
+
+/// A store on a new, empty table.
+pub async fn fresh_store() -> DynamoStateStore {
+    static TABLES: AtomicU64 = AtomicU64::new(0);
+    let client = client().await;
+    let table = format!(
+        "switchyard-test-{}-{}",
+        std::process::id(),
+        TABLES.fetch_add(1, Ordering::SeqCst)
+    );
+    DynamoStateStore::create_table(&client, &table)
+        .await
+        .expect("create table");
+    DynamoStateStore::new(client, table)
+}
+
+/// The in-test carrier: a shared queue of deliveries.
+#[derive(Clone, Default)]
+pub struct Queue(pub Arc<Mutex<VecDeque<Delivery>>>);
+
+impl Queue {
+    fn pop(&self, pick: &mut dyn FnMut(usize) -> usize) -> Option<Delivery> {
+        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if q.is_empty() {
+            return None;
+        }
+        let i = pick(q.len());
+        q.remove(i)
+    }
+
+    /// Puts a delivery at the end.
+    pub fn push(&self, d: Delivery) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push_back(d);
+    }
+}
+
+impl Carrier for Queue {
+    async fn carry(&self, delivery: Delivery) -> Result<(), String> {
+        self.push(delivery);
+        Ok(())
+    }
+}
+
+/// How deliveries are handed to the stepper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Each once, first in first out.
+    Clean,
+    /// Each twice, the copy right after the original.
+    Twice,
+    /// In a random order (seeded), each once.
+    Shuffled(u64),
+    /// Each delivered to two steppers at the same time.
+    Race,
+}
+
+fn next_random(seed: &mut u64) -> u64 {
+    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *seed >> 33
+}
+
+/// Drives one execution to its end on `store` and returns its outcome.
+pub async fn run_on<S: StateStore, I: TaskInvoker>(
+    store: Arc<S>,
+    machine: &str,
+    def: &Value,
+    input: Value,
+    invoker: I,
+    mode: Mode,
+) -> Outcome {
+    let queue = Queue::default();
+    let clock = Clock::virtual_at(T0_MS);
+    let stepper = Stepper::new(store.clone(), Arc::new(invoker), queue.clone(), clock);
+    let name = format!("run-{}", next_name());
+    let info = runtime::local_execution_info(machine, &name, input, T0_MS);
+    let arn = info.execution_arn.clone();
+    store
+        .create_execution(info, Arc::new(definition(def)), def.to_string())
+        .await
+        .expect("create execution");
+    queue.push(Delivery::start(&arn));
+    drive(&stepper, &queue, mode).await.expect("stepper");
+    let record = store.execution(&arn).await.expect("record");
+    let history = store.history(&arn).await.expect("history");
+    Outcome { record, history }
+}
+
+fn next_name() -> u64 {
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}
+
+/// Hands queued deliveries to the stepper until none is left.
+pub async fn drive<S: StateStore, I: TaskInvoker>(
+    stepper: &Stepper<S, I, Queue>,
+    queue: &Queue,
+    mode: Mode,
+) -> Result<(), StepperError> {
+    let mut seed = match mode {
+        Mode::Shuffled(seed) => seed,
+        _ => 1,
+    };
+    loop {
+        let mut pick = |len: usize| match mode {
+            Mode::Shuffled(_) => (next_random(&mut seed) as usize) % len,
+            _ => 0,
+        };
+        let Some(d) = queue.pop(&mut pick) else { return Ok(()) };
+        match mode {
+            Mode::Clean | Mode::Shuffled(_) => {
+                stepper.handle(d).await?;
+            }
+            Mode::Twice => {
+                stepper.handle(d.clone()).await?;
+                stepper.handle(d).await?;
+            }
+            Mode::Race => {
+                let (a, b) = tokio::join!(stepper.handle(d.clone()), stepper.handle(d));
+                a?;
+                b?;
+            }
+        }
+    }
+}
+
+/// Runs `f` on a multi-threaded tokio runtime (the SDK's clients need one).
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f)
+}
