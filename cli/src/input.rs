@@ -12,11 +12,7 @@ pub fn load_definition(path: &Path) -> anyhow::Result<(Definition, String)> {
         Ok(def) => Ok((def, text)),
         Err(errors) => {
             let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-            bail!(
-                "{} is not a valid state machine definition:\n{}",
-                path.display(),
-                lines.join("\n")
-            )
+            bail!("{} is not a valid state machine definition:\n{}", path.display(), lines.join("\n"))
         }
     }
 }
@@ -24,10 +20,7 @@ pub fn load_definition(path: &Path) -> anyhow::Result<(Definition, String)> {
 /// `--input`: JSON text, or `@FILE` to read it from a file.
 pub fn parse_input(arg: &str) -> anyhow::Result<serde_json::Value> {
     let (text, source) = match arg.strip_prefix('@') {
-        Some(file) => (
-            std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?,
-            file.to_string(),
-        ),
+        Some(file) => (std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?, file.to_string()),
         None => (arg.to_string(), "--input".to_string()),
     };
     if text.len() > engine::MAX_PAYLOAD_BYTES {
@@ -43,10 +36,7 @@ pub fn parse_input(arg: &str) -> anyhow::Result<serde_json::Value> {
 /// The state machine name for a definition file: its name without `.asl.json` / `.json`.
 pub fn machine_name(path: &Path) -> String {
     let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("state-machine");
-    let stem = file
-        .strip_suffix(".asl.json")
-        .or_else(|| file.strip_suffix(".json"))
-        .unwrap_or(file);
+    let stem = file.strip_suffix(".asl.json").or_else(|| file.strip_suffix(".json")).unwrap_or(file);
     stem.to_string()
 }
 

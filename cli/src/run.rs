@@ -72,23 +72,11 @@ async fn execute<I: TaskInvoker>(
     machine: &str,
     invoker: I,
 ) -> anyhow::Result<ExitCode> {
-    let clock = if args.virtual_time {
-        Clock::virtual_at(Clock::Real.now_ms())
-    } else {
-        Clock::Real
-    };
+    let clock = if args.virtual_time { Clock::virtual_at(Clock::Real.now_ms()) } else { Clock::Real };
     let store = Arc::new(MemoryStateStore::new());
-    let mut rt = LocalRuntime::new(
-        store.clone(),
-        Arc::new(invoker),
-        clock.clone(),
-        Box::new(OsEntropy::new()),
-    );
+    let mut rt = LocalRuntime::new(store.clone(), Arc::new(invoker), clock.clone(), Box::new(OsEntropy::new()));
     let progress = (!args.quiet).then(Progress::new);
-    let name = args
-        .execution_name
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let name = args.execution_name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let info = runtime::local_execution_info(machine, &name, input, clock.now_ms());
     let arn = info.execution_arn.clone();
     rt.start(info, Arc::new(definition), text).await?;
@@ -100,18 +88,8 @@ async fn execute<I: TaskInvoker>(
     let record = record?;
     if args.history {
         let events = store.history(&arn).await?;
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&render::history(&events, true, Timestamps::Iso))?
-        );
+        println!("{}", serde_json::to_string_pretty(&render::history(&events, true, Timestamps::Iso))?);
     }
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&render::describe_execution(&record, Timestamps::Iso))?
-    );
-    Ok(if record.summary.status == RunStatus::Succeeded {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    println!("{}", serde_json::to_string_pretty(&render::describe_execution(&record, Timestamps::Iso))?);
+    Ok(if record.summary.status == RunStatus::Succeeded { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -21,10 +21,7 @@ fn stdout_json(out: &Output) -> Value {
 fn validate_prints_ok_for_a_valid_definition() {
     let out = switchyard(&["validate", "examples/order-saga.asl.json"]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "examples/order-saga.asl.json: OK\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "examples/order-saga.asl.json: OK\n");
 }
 
 #[test]
@@ -68,10 +65,7 @@ fn run_prints_progress_lines_when_piped_and_the_result_as_describe_execution() {
     assert_eq!(lines.last().copied(), Some("[   28] ExecutionSucceeded"));
     let result = stdout_json(&out);
     assert_eq!(result["status"], "SUCCEEDED");
-    assert_eq!(
-        result["executionArn"],
-        "arn:aws:states:us-east-1:123456789012:execution:order-saga:cli-test"
-    );
+    assert_eq!(result["executionArn"], "arn:aws:states:us-east-1:123456789012:execution:order-saga:cli-test");
     assert_eq!(
         serde_json::from_str::<Value>(result["output"].as_str().expect("output")).expect("JSON"),
         serde_json::json!({"orderId": "order-1042", "status": "CONFIRMED", "reservationId": "res-9", "paymentId": "pay-31"})
@@ -101,13 +95,7 @@ fn run_exits_1_for_a_failed_execution_and_prints_error_and_cause() {
 
 #[test]
 fn run_without_mocks_fails_tasks_with_a_message_naming_state_and_resource() {
-    let out = switchyard(&[
-        "run",
-        "examples/order-saga.asl.json",
-        "--input",
-        "@examples/order-saga.input.json",
-        "-q",
-    ]);
+    let out = switchyard(&["run", "examples/order-saga.asl.json", "--input", "@examples/order-saga.input.json", "-q"]);
     assert_eq!(out.status.code(), Some(1));
     let result = stdout_json(&out);
     assert_eq!(result["error"], "States.Runtime");
@@ -132,12 +120,8 @@ fn run_with_history_prints_the_history_first() {
     let mut docs = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
     let history = docs.next().expect("history").expect("JSON");
     let describe = docs.next().expect("describe").expect("JSON");
-    let types: Vec<&str> = history["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|e| e["type"].as_str().expect("type"))
-        .collect();
+    let types: Vec<&str> =
+        history["events"].as_array().expect("events").iter().map(|e| e["type"].as_str().expect("type")).collect();
     assert_eq!(
         types,
         [

@@ -7,8 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use aws_adapters::DynamoStateStore;
+use engine::RunId;
 use runtime::stepper::{Carrier, Stepper, StepperError};
-use runtime::{Clock, Delivery, StateStore, TaskInvoker};
+use runtime::{
+    Checkout, Clock, CommitOutcome, Delivery, ExecutionRecord, RecordedEvent, StateStore, StepRecord, StoreError,
+    TaskInvoker,
+};
 use serde_json::Value;
 
 use crate::{Outcome, T0_MS, definition};
@@ -48,14 +52,8 @@ pub async fn client() -> aws_sdk_dynamodb::Client {
 pub async fn fresh_store() -> DynamoStateStore {
     static TABLES: AtomicU64 = AtomicU64::new(0);
     let client = client().await;
-    let table = format!(
-        "switchyard-test-{}-{}",
-        std::process::id(),
-        TABLES.fetch_add(1, Ordering::SeqCst)
-    );
-    DynamoStateStore::create_table(&client, &table)
-        .await
-        .expect("create table");
+    let table = format!("switchyard-test-{}-{}", std::process::id(), TABLES.fetch_add(1, Ordering::SeqCst));
+    DynamoStateStore::create_table(&client, &table).await.expect("create table");
     DynamoStateStore::new(client, table)
 }
 
@@ -64,13 +62,17 @@ pub async fn fresh_store() -> DynamoStateStore {
 pub struct Queue(pub Arc<Mutex<VecDeque<Delivery>>>);
 
 impl Queue {
+    /// The next delivery: one due now (chosen by `pick` among those), or —
+    /// as real time would — the timer due first when only timers are left.
     fn pop(&self, pick: &mut dyn FnMut(usize) -> usize) -> Option<Delivery> {
         let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if q.is_empty() {
-            return None;
+        let now: Vec<usize> = (0..q.len()).filter(|&i| q[i].not_before_ms.is_none()).collect();
+        if !now.is_empty() {
+            let i = now[pick(now.len())];
+            return q.remove(i);
         }
-        let i = pick(q.len());
-        q.remove(i)
+        let first = (0..q.len()).min_by_key(|&i| q[i].not_before_ms)?;
+        q.remove(first)
     }
 
     /// Puts a delivery at the end.
@@ -119,10 +121,7 @@ pub async fn run_on<S: StateStore, I: TaskInvoker>(
     let name = format!("run-{}", next_name());
     let info = runtime::local_execution_info(machine, &name, input, T0_MS);
     let arn = info.execution_arn.clone();
-    store
-        .create_execution(info, Arc::new(definition(def)), def.to_string())
-        .await
-        .expect("create execution");
+    store.create_execution(info, Arc::new(definition(def)), def.to_string()).await.expect("create execution");
     queue.push(Delivery::start(&arn));
     drive(&stepper, &queue, mode).await.expect("stepper");
     let record = store.execution(&arn).await.expect("record");
@@ -152,19 +151,120 @@ pub async fn drive<S: StateStore, I: TaskInvoker>(
         };
         let Some(d) = queue.pop(&mut pick) else { return Ok(()) };
         match mode {
-            Mode::Clean | Mode::Shuffled(_) => {
-                stepper.handle(d).await?;
-            }
+            Mode::Clean | Mode::Shuffled(_) => handle_with_retries(stepper, d).await?,
             Mode::Twice => {
-                stepper.handle(d.clone()).await?;
-                stepper.handle(d).await?;
+                handle_with_retries(stepper, d.clone()).await?;
+                handle_with_retries(stepper, d).await?;
             }
             Mode::Race => {
-                let (a, b) = tokio::join!(stepper.handle(d.clone()), stepper.handle(d));
+                let (a, b) = tokio::join!(handle_with_retries(stepper, d.clone()), handle_with_retries(stepper, d));
                 a?;
                 b?;
             }
         }
+    }
+}
+
+/// What Lambda does with a failed asynchronous invocation: delivers the same event again (up to twice more).
+async fn handle_with_retries<S: StateStore, I: TaskInvoker>(
+    stepper: &Stepper<S, I, Queue>,
+    d: Delivery,
+) -> Result<(), StepperError> {
+    let mut attempt = 0;
+    loop {
+        match stepper.handle(d.clone()).await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt >= 2 => return Err(e),
+            Err(_) => attempt += 1,
+        }
+    }
+}
+
+/// A store that crashes on chosen commits: before the write (so the step is
+/// lost, as when a stepper dies after performing the previous step's effects)
+/// or after it (so the step is written but its effects are not performed).
+pub struct FaultyStore<S> {
+    inner: S,
+    commits: AtomicU64,
+    before: Vec<u64>,
+    after: Vec<u64>,
+}
+
+impl<S> FaultyStore<S> {
+    /// Crashes before commits number `before` and after commits number `after` (counting from 0).
+    pub fn new(inner: S, before: Vec<u64>, after: Vec<u64>) -> Self {
+        FaultyStore { inner, commits: AtomicU64::new(0), before, after }
+    }
+
+    /// Commits attempted so far.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::SeqCst)
+    }
+}
+
+impl<S: StateStore> StateStore for FaultyStore<S> {
+    async fn create_execution(
+        &self,
+        info: engine::ExecutionInfo,
+        definition: Arc<asl::Definition>,
+        definition_text: String,
+    ) -> Result<(), StoreError> {
+        self.inner.create_execution(info, definition, definition_text).await
+    }
+
+    async fn execution(&self, arn: &str) -> Result<ExecutionRecord, StoreError> {
+        self.inner.execution(arn).await
+    }
+
+    async fn load_run(&self, arn: &str, run: &RunId) -> Result<Option<engine::Run>, StoreError> {
+        self.inner.load_run(arn, run).await
+    }
+
+    async fn checkout_run(&self, arn: &str, run: &RunId) -> Result<Option<Checkout>, StoreError> {
+        self.inner.checkout_run(arn, run).await
+    }
+
+    async fn restore_run(&self, arn: &str, run: engine::Run) -> Result<(), StoreError> {
+        self.inner.restore_run(arn, run).await
+    }
+
+    async fn latest_effects(&self, arn: &str, run: &RunId) -> Result<Option<Vec<engine::Effect>>, StoreError> {
+        self.inner.latest_effects(arn, run).await
+    }
+
+    async fn commit(&self, arn: &str, step: StepRecord) -> Result<CommitOutcome, StoreError> {
+        let n = self.commits.fetch_add(1, Ordering::SeqCst);
+        if self.before.contains(&n) {
+            return Err(StoreError::Backend(format!("injected crash before commit {n}")));
+        }
+        let outcome = self.inner.commit(arn, step).await?;
+        if self.after.contains(&n) {
+            return Err(StoreError::Backend(format!("injected crash after commit {n}")));
+        }
+        Ok(outcome)
+    }
+
+    async fn put_child_outcome(
+        &self,
+        arn: &str,
+        child: &RunId,
+        report: &engine::ChildReport,
+    ) -> Result<bool, StoreError> {
+        self.inner.put_child_outcome(arn, child, report).await
+    }
+
+    async fn child_outcomes(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        total: u32,
+    ) -> Result<Vec<engine::ChildOutcome>, StoreError> {
+        self.inner.child_outcomes(arn, parent, generation, total).await
+    }
+
+    async fn history(&self, arn: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.history(arn).await
     }
 }
 

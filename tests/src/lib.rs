@@ -48,10 +48,7 @@ impl Outcome {
 
     /// `(error, cause)` of a failed execution.
     pub fn error(&self) -> (String, String) {
-        (
-            self.record.summary.error.clone().unwrap_or_default(),
-            self.record.summary.cause.clone().unwrap_or_default(),
-        )
+        (self.record.summary.error.clone().unwrap_or_default(), self.record.summary.cause.clone().unwrap_or_default())
     }
 
     /// One line per event: `id prev Type [state]`, for compact exact assertions.
@@ -59,13 +56,7 @@ impl Outcome {
         self.history
             .iter()
             .map(|e| match e.event.details.state_name() {
-                Some(name) => format!(
-                    "{} {} {} {}",
-                    e.id,
-                    e.previous_event_id,
-                    e.event.details.type_name(),
-                    name
-                ),
+                Some(name) => format!("{} {} {} {}", e.id, e.previous_event_id, e.event.details.type_name(), name),
                 None => format!("{} {} {}", e.id, e.previous_event_id, e.event.details.type_name()),
             })
             .collect()
@@ -115,11 +106,15 @@ pub fn definition(def: &Value) -> asl::Definition {
 
 /// Runs `def` on `input` with `invoker`; the state machine is named `machine`.
 pub fn run_named(machine: &str, def: &Value, input: Value, invoker: impl TaskInvoker) -> Outcome {
+    // Its own thread, so that tests already inside an async runtime can call it too.
+    std::thread::scope(|scope| {
+        scope.spawn(|| run_named_here(machine, def, input, invoker)).join().expect("the run's thread panicked")
+    })
+}
+
+fn run_named_here(machine: &str, def: &Value, input: Value, invoker: impl TaskInvoker) -> Outcome {
     let parsed = Arc::new(definition(def));
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     tokio.block_on(async move {
         let store = Arc::new(MemoryStateStore::new());
         let clock = Clock::virtual_at(T0_MS);

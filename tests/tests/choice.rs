@@ -66,14 +66,8 @@ fn timestamp_and_boolean_operators() {
         {"Variable": "$.t", "TimestampLessThan": "2026-01-01T00:00:00Z", "Next": "A"},
         {"Variable": "$.flag", "BooleanEquals": true, "Next": "B"}
     ]);
-    assert_eq!(
-        pick(rules.clone(), json!({"t": "2025-12-31T23:59:59Z", "flag": true})),
-        "A"
-    );
-    assert_eq!(
-        pick(rules.clone(), json!({"t": "2026-01-01T00:00:01Z", "flag": true})),
-        "B"
-    );
+    assert_eq!(pick(rules.clone(), json!({"t": "2025-12-31T23:59:59Z", "flag": true})), "A");
+    assert_eq!(pick(rules.clone(), json!({"t": "2026-01-01T00:00:01Z", "flag": true})), "B");
     // Not a timestamp: the comparison is false.
     assert_eq!(pick(rules, json!({"t": "yesterday", "flag": false})), "D");
 }
@@ -141,31 +135,15 @@ fn choice_input_path_and_output_path() {
 
 #[test]
 fn no_match_and_no_default_fails_with_no_choice_matched() {
-    let out = run(
-        &machine(json!([{"Variable": "$.n", "NumericEquals": 1, "Next": "A"}]), false),
-        json!({"n": 2}),
-    );
+    let out = run(&machine(json!([{"Variable": "$.n", "NumericEquals": 1, "Next": "A"}]), false), json!({"n": 2}));
     assert_eq!(out.status(), "FAILED");
-    assert_eq!(
-        out.error(),
-        ("States.NoChoiceMatched".to_string(), "No Matches!".to_string())
-    );
-    assert_eq!(
-        out.lines(),
-        [
-            "1 0 ExecutionStarted",
-            "2 0 ChoiceStateEntered C",
-            "3 2 ExecutionFailed"
-        ]
-    );
+    assert_eq!(out.error(), ("States.NoChoiceMatched".to_string(), "No Matches!".to_string()));
+    assert_eq!(out.lines(), ["1 0 ExecutionStarted", "2 0 ChoiceStateEntered C", "3 2 ExecutionFailed"]);
 }
 
 #[test]
 fn missing_variable_is_a_runtime_error() {
-    let out = run(
-        &machine(json!([{"Variable": "$.n", "NumericEquals": 1, "Next": "A"}]), true),
-        json!({"m": 2}),
-    );
+    let out = run(&machine(json!([{"Variable": "$.n", "NumericEquals": 1, "Next": "A"}]), true), json!({"m": 2}));
     assert_eq!(out.status(), "FAILED");
     assert_eq!(
         out.error(),

@@ -135,10 +135,7 @@ fn context_inside_a_map_iteration() {
         "End": true
     }}});
     let out = run(&def, json!({"items": ["a"]}));
-    assert_eq!(
-        out.output(),
-        json!([{"state": "Inner", "exec": {"items": ["a"]}, "mine": {"i": 0, "v": "a"}}])
-    );
+    assert_eq!(out.output(), json!([{"state": "Inner", "exec": {"items": ["a"]}, "mine": {"i": 0, "v": "a"}}]));
 }
 
 #[test]

@@ -33,10 +33,7 @@ fn a_failed_branch_aborts_its_running_sibling() {
     assert_eq!(ids, (1..=out.history.len() as u64).collect::<Vec<_>>());
     // The state after the catch chains from the Parallel's Exited event.
     let after = id_of(&out, "PassStateEntered", "After");
-    assert_eq!(
-        out.history[(after - 1) as usize].previous_event_id,
-        id_of(&out, "ParallelStateExited", "P")
-    );
+    assert_eq!(out.history[(after - 1) as usize].previous_event_id, id_of(&out, "ParallelStateExited", "P"));
 }
 
 #[test]
@@ -124,11 +121,7 @@ fn tolerated_failures_let_later_items_run() {
         &def,
         json!([0, 1, 2, 3]),
         FnInvoker::new(|req| {
-            if req.input.as_i64().unwrap() % 2 == 1 {
-                fail("Odd", "odd item")
-            } else {
-                succeed(json!("even"))
-            }
+            if req.input.as_i64().unwrap() % 2 == 1 { fail("Odd", "odd item") } else { succeed(json!("even")) }
         }),
     );
     assert_eq!(
@@ -152,10 +145,7 @@ fn jsonpath_selections_in_parameters() {
         "quoted.$": "$['odd key']"
     }, "End": true}}});
     let out = run(&def, json!({"items": [{"n": 1}, {"n": 2}, {"n": 3}], "odd key": "ok"}));
-    assert_eq!(
-        out.output(),
-        json!({"all": [1, 2, 3], "big": [2, 3], "first": 1, "slice": [1, 2], "quoted": "ok"})
-    );
+    assert_eq!(out.output(), json!({"all": [1, 2, 3], "big": [2, 3], "first": 1, "slice": [1, 2], "quoted": "ok"}));
 }
 
 #[test]

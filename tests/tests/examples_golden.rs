@@ -24,24 +24,11 @@ fn check_golden(example: &str, case: &str, outcome: &Outcome) {
         &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("missing golden file {}: {e}", path.display())),
     )
     .expect("golden file is JSON");
-    assert_eq!(
-        actual["describe"], expected["describe"],
-        "DescribeExecution of {example}/{case}"
-    );
+    assert_eq!(actual["describe"], expected["describe"], "DescribeExecution of {example}/{case}");
     let (got, want) = (&actual["history"]["events"], &expected["history"]["events"]);
-    let pairs = got
-        .as_array()
-        .into_iter()
-        .flatten()
-        .zip(want.as_array().into_iter().flatten());
+    let pairs = got.as_array().into_iter().flatten().zip(want.as_array().into_iter().flatten());
     for (i, (g, w)) in pairs.enumerate() {
-        assert_eq!(
-            g,
-            w,
-            "event #{} of {example}/{case} differs from {}",
-            i + 1,
-            path.display()
-        );
+        assert_eq!(g, w, "event #{} of {example}/{case} differs from {}", i + 1, path.display());
     }
     assert_eq!(got, want, "history of {example}/{case} differs from {}", path.display());
 }
@@ -62,11 +49,7 @@ fn order_saga_retries_a_gateway_timeout_after_two_seconds() {
     let o = run_example("order-saga", "GatewayTimeoutThenCharged");
     assert_eq!(o.status(), "SUCCEEDED");
     assert_eq!(o.output()["paymentId"], "pay-32");
-    let failed: Vec<_> = o
-        .history
-        .iter()
-        .filter(|e| e.event.details.type_name() == "TaskFailed")
-        .collect();
+    let failed: Vec<_> = o.history.iter().filter(|e| e.event.details.type_name() == "TaskFailed").collect();
     assert_eq!(failed.len(), 1);
     let rescheduled = o
         .history
@@ -82,13 +65,7 @@ fn order_saga_retries_a_gateway_timeout_after_two_seconds() {
 fn order_saga_compensates_a_declined_payment() {
     let o = run_example("order-saga", "PaymentDeclined");
     assert_eq!(o.status(), "FAILED");
-    assert_eq!(
-        o.error(),
-        (
-            "OrderFailed".to_string(),
-            "Order order-1042 was not placed: PaymentDeclined".to_string()
-        )
-    );
+    assert_eq!(o.error(), ("OrderFailed".to_string(), "Order order-1042 was not placed: PaymentDeclined".to_string()));
     let entered: Vec<String> = o
         .history
         .iter()
@@ -104,13 +81,7 @@ fn order_saga_compensates_a_declined_payment() {
 fn order_saga_rejects_an_invalid_order() {
     let o = run_example("order-saga", "InvalidOrder");
     assert_eq!(o.status(), "FAILED");
-    assert_eq!(
-        o.error(),
-        (
-            "OrderRejected".to_string(),
-            "order-1042 has no shipping address".to_string()
-        )
-    );
+    assert_eq!(o.error(), ("OrderRejected".to_string(), "order-1042 has no shipping address".to_string()));
     check_golden("order-saga", "InvalidOrder", &o);
 }
 
@@ -130,11 +101,8 @@ fn human_approval_waits_for_information_then_approves() {
     let o = run_example("human-approval", "NeedsInfoThenApproved");
     assert_eq!(o.status(), "SUCCEEDED");
     assert_eq!(o.output()["attempts"], 2);
-    let wait: Vec<_> = o
-        .history
-        .iter()
-        .filter(|e| e.event.details.state_name() == Some("WaitForInformation"))
-        .collect();
+    let wait: Vec<_> =
+        o.history.iter().filter(|e| e.event.details.state_name() == Some("WaitForInformation")).collect();
     assert_eq!(wait.len(), 2);
     assert_eq!(wait[1].event.timestamp_ms - wait[0].event.timestamp_ms, 2000);
     check_golden("human-approval", "NeedsInfoThenApproved", &o);
@@ -143,26 +111,14 @@ fn human_approval_waits_for_information_then_approves() {
 #[test]
 fn human_approval_rejected() {
     let o = run_example("human-approval", "Rejected");
-    assert_eq!(
-        o.error(),
-        (
-            "ExpenseRejected".to_string(),
-            "Expense rejected by dana@example.com".to_string()
-        )
-    );
+    assert_eq!(o.error(), ("ExpenseRejected".to_string(), "Expense rejected by dana@example.com".to_string()));
     check_golden("human-approval", "Rejected", &o);
 }
 
 #[test]
 fn human_approval_timeout_escalates() {
     let o = run_example("human-approval", "NoAnswer");
-    assert_eq!(
-        o.error(),
-        (
-            "ApprovalTimedOut".to_string(),
-            "No answer from the approver within a day.".to_string()
-        )
-    );
+    assert_eq!(o.error(), ("ApprovalTimedOut".to_string(), "No answer from the approver within a day.".to_string()));
     check_golden("human-approval", "NoAnswer", &o);
 }
 
@@ -186,10 +142,7 @@ fn batch_map_tolerates_one_invalid_record() {
 fn batch_map_retries_a_throttled_record() {
     let o = run_example("batch-map", "ThrottledThenImported");
     assert_eq!(o.status(), "SUCCEEDED");
-    assert_eq!(
-        o.output()["imported"],
-        json!(["r1", "r2", "r4", "r5", "r6", "r7", "r8"])
-    );
+    assert_eq!(o.output()["imported"], json!(["r1", "r2", "r4", "r5", "r6", "r7", "r8"]));
     assert_eq!(o.types().iter().filter(|t| *t == "LambdaFunctionFailed").count(), 1);
     check_golden("batch-map", "ThrottledThenImported", &o);
 }

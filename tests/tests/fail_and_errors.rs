@@ -13,20 +13,11 @@ fn fail_state(fields: Value) -> Value {
 
 #[test]
 fn literal_error_and_cause() {
-    let out = run(
-        &fail_state(json!({"Error": "MyError", "Cause": "It went wrong"})),
-        json!({"a": 1}),
-    );
+    let out = run(&fail_state(json!({"Error": "MyError", "Cause": "It went wrong"})), json!({"a": 1}));
     assert_eq!(out.status(), "FAILED");
     assert_eq!(out.error(), ("MyError".to_string(), "It went wrong".to_string()));
-    assert_eq!(
-        out.lines(),
-        ["1 0 ExecutionStarted", "2 0 FailStateEntered F", "3 2 ExecutionFailed"]
-    );
-    assert_eq!(
-        out.event_json(3)["executionFailedEventDetails"],
-        json!({"error": "MyError", "cause": "It went wrong"})
-    );
+    assert_eq!(out.lines(), ["1 0 ExecutionStarted", "2 0 FailStateEntered F", "3 2 ExecutionFailed"]);
+    assert_eq!(out.event_json(3)["executionFailedEventDetails"], json!({"error": "MyError", "cause": "It went wrong"}));
     let describe = out.describe_json();
     assert_eq!(describe["status"], "FAILED");
     assert_eq!(describe["error"], "MyError");
@@ -52,27 +43,18 @@ fn cause_path_can_be_an_intrinsic_function() {
         })),
         json!({"id": 42, "reason": "out of stock"}),
     );
-    assert_eq!(
-        out.error(),
-        ("OrderFailed".to_string(), "Order 42 failed: out of stock".to_string())
-    );
+    assert_eq!(out.error(), ("OrderFailed".to_string(), "Order 42 failed: out of stock".to_string()));
 }
 
 #[test]
 fn error_path_can_read_the_context_object() {
-    let out = run(
-        &fail_state(json!({"ErrorPath": "$$.State.Name", "Cause": "c"})),
-        json!({}),
-    );
+    let out = run(&fail_state(json!({"ErrorPath": "$$.State.Name", "Cause": "c"})), json!({}));
     assert_eq!(out.error(), ("F".to_string(), "c".to_string()));
 }
 
 #[test]
 fn missing_error_path_is_a_runtime_error() {
-    let out = run(
-        &fail_state(json!({"ErrorPath": "$.ErrorX", "Cause": "c"})),
-        json!({"Error": "E"}),
-    );
+    let out = run(&fail_state(json!({"ErrorPath": "$.ErrorX", "Cause": "c"})), json!({"Error": "E"}));
     assert_eq!(
         out.error(),
         (
@@ -127,12 +109,7 @@ fn fail_inside_a_map_iteration_fails_the_execution_with_its_error() {
     let types = out.types();
     assert_eq!(
         types[types.len() - 4..],
-        [
-            "FailStateEntered",
-            "MapIterationFailed",
-            "MapStateFailed",
-            "ExecutionFailed"
-        ]
+        ["FailStateEntered", "MapIterationFailed", "MapStateFailed", "ExecutionFailed"]
     );
 }
 
@@ -161,12 +138,7 @@ fn succeed_state_ends_the_execution_with_its_filtered_input() {
     assert_eq!(out.output(), json!([1, 2]));
     assert_eq!(
         out.lines(),
-        [
-            "1 0 ExecutionStarted",
-            "2 0 SucceedStateEntered S",
-            "3 2 SucceedStateExited S",
-            "4 3 ExecutionSucceeded"
-        ]
+        ["1 0 ExecutionStarted", "2 0 SucceedStateEntered S", "3 2 SucceedStateExited S", "4 3 ExecutionSucceeded"]
     );
 }
 
@@ -174,10 +146,7 @@ fn succeed_state_ends_the_execution_with_its_filtered_input() {
 fn fail_without_error_or_cause_fails_with_neither() {
     let out = run(&fail_state(json!({})), json!({}));
     assert_eq!(out.status(), "FAILED");
-    assert_eq!(
-        out.lines(),
-        ["1 0 ExecutionStarted", "2 0 FailStateEntered F", "3 2 ExecutionFailed"]
-    );
+    assert_eq!(out.lines(), ["1 0 ExecutionStarted", "2 0 FailStateEntered F", "3 2 ExecutionFailed"]);
 }
 
 #[test]

@@ -26,10 +26,7 @@ fn doubling() -> FnInvoker {
 #[test]
 fn pass_task_choice_succeed_exact_history() {
     let out = run_with(&pass_task_choice_succeed(), json!({"id": "a"}), doubling());
-    assert_eq!(
-        out.output(),
-        json!({"id": "a", "cfg": {"n": 2}, "result": {"doubled": 4}})
-    );
+    assert_eq!(out.output(), json!({"id": "a", "cfg": {"n": 2}, "result": {"doubled": 4}}));
     assert_eq!(
         out.lines(),
         [

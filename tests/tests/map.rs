@@ -153,15 +153,9 @@ fn result_selector_result_path_and_output_path() {
 
 #[test]
 fn iterations_run_tasks() {
-    let def = map(
-        json!({}),
-        json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true}}}),
-    );
-    let out = run_with(
-        &def,
-        json!([1, 2, 3]),
-        FnInvoker::new(|req| succeed(json!(req.input.as_i64().unwrap() * 10))),
-    );
+    let def =
+        map(json!({}), json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true}}}));
+    let out = run_with(&def, json!([1, 2, 3]), FnInvoker::new(|req| succeed(json!(req.input.as_i64().unwrap() * 10))));
     assert_eq!(out.output(), json!([10, 20, 30]));
 }
 
@@ -231,20 +225,14 @@ fn max_concurrency_two_keeps_two_iterations_running() {
 
 #[test]
 fn max_concurrency_path() {
-    let def = map(
-        json!({"MaxConcurrencyPath": "$.mc", "ItemsPath": "$.items"}),
-        waiting_processor("$"),
-    );
+    let def = map(json!({"MaxConcurrencyPath": "$.mc", "ItemsPath": "$.items"}), waiting_processor("$"));
     let out = run(&def, json!({"mc": 1, "items": [1, 1]}));
     assert_eq!(times_of(&out, "MapIterationStarted"), [0, 1000]);
 }
 
 #[test]
 fn max_concurrency_path_not_a_number_is_a_runtime_error() {
-    let def = map(
-        json!({"MaxConcurrencyPath": "$.mc", "ItemsPath": "$.items"}),
-        pass_processor(),
-    );
+    let def = map(json!({"MaxConcurrencyPath": "$.mc", "ItemsPath": "$.items"}), pass_processor());
     let out = run(&def, json!({"mc": "NoNumber", "items": [1]}));
     assert_eq!(out.status(), "FAILED");
     assert_eq!(
@@ -254,10 +242,7 @@ fn max_concurrency_path_not_a_number_is_a_runtime_error() {
             "An error occurred while executing the state 'M' (entered at the event id #2). The MaxConcurrencyPath field refers to value \"NoNumber\" which is not a valid integer: $.mc".to_string()
         )
     );
-    assert_eq!(
-        out.lines(),
-        ["1 0 ExecutionStarted", "2 0 MapStateEntered M", "3 2 ExecutionFailed"]
-    );
+    assert_eq!(out.lines(), ["1 0 ExecutionStarted", "2 0 MapStateEntered M", "3 2 ExecutionFailed"]);
 }
 
 // ----- history ------------------------------------------------------------------------
@@ -315,14 +300,8 @@ fn event_order_of_a_sequential_two_item_map() {
     // Everything but the second MapIterationStarted (event 8; see the ignored test above).
     assert_eq!(&prevs[..7], &[0, 0, 2, 3, 4, 5, 6]);
     assert_eq!(&prevs[8..], &[8, 9, 10, 11, 11, 13]);
-    assert_eq!(
-        out.event_json(4)["mapIterationStartedEventDetails"],
-        json!({"name": "M", "index": 0})
-    );
-    assert_eq!(
-        out.event_json(11)["mapIterationSucceededEventDetails"],
-        json!({"name": "M", "index": 1})
-    );
+    assert_eq!(out.event_json(4)["mapIterationStartedEventDetails"], json!({"name": "M", "index": 0}));
+    assert_eq!(out.event_json(11)["mapIterationSucceededEventDetails"], json!({"name": "M", "index": 1}));
     assert_eq!(out.event_json(5)["stateEnteredEventDetails"]["input"], "1");
 }
 
@@ -387,10 +366,7 @@ fn an_iteration_failure_fails_the_map_with_its_own_error() {
     );
     let out = run(&def, json!([1]));
     assert_eq!(out.status(), "FAILED");
-    assert_eq!(
-        out.error(),
-        ("HandleItemFailError".to_string(), "HandleItemFailCause".to_string())
-    );
+    assert_eq!(out.error(), ("HandleItemFailError".to_string(), "HandleItemFailCause".to_string()));
     assert_eq!(
         out.types(),
         [
@@ -414,10 +390,7 @@ fn history_of_an_iteration_failure() {
     );
     let out = run(&def, json!([1]));
     assert_eq!(out.status(), "FAILED");
-    assert_eq!(
-        out.error(),
-        ("HandleItemFailError".to_string(), "HandleItemFailCause".to_string())
-    );
+    assert_eq!(out.error(), ("HandleItemFailError".to_string(), "HandleItemFailCause".to_string()));
     assert_eq!(
         out.lines(),
         [
@@ -440,10 +413,7 @@ fn a_failing_iteration_stops_the_map_early() {
     assert_eq!(out.error(), ("ItemError".to_string(), "bad item".to_string()));
     // Items after the failed one never start.
     assert_eq!(times_of(&out, "MapIterationStarted").len(), 2);
-    assert_eq!(
-        out.types()[out.types().len() - 3..],
-        ["MapIterationFailed", "MapStateFailed", "ExecutionFailed"]
-    );
+    assert_eq!(out.types()[out.types().len() - 3..], ["MapIterationFailed", "MapStateFailed", "ExecutionFailed"]);
 }
 
 #[test]
@@ -456,10 +426,7 @@ fn catch_on_a_map() {
         "Done": {"Type": "Succeed"}
     }});
     let out = run(&def, json!([1]));
-    assert_eq!(
-        out.output(),
-        json!({"Error": "HandleItemFailError", "Cause": "HandleItemFailCause"})
-    );
+    assert_eq!(out.output(), json!({"Error": "HandleItemFailError", "Cause": "HandleItemFailCause"}));
     assert_eq!(
         out.types(),
         [
@@ -488,10 +455,7 @@ fn history_of_a_caught_map_failure() {
         "Done": {"Type": "Succeed"}
     }});
     let out = run(&def, json!([1]));
-    assert_eq!(
-        out.output(),
-        json!({"Error": "HandleItemFailError", "Cause": "HandleItemFailCause"})
-    );
+    assert_eq!(out.output(), json!({"Error": "HandleItemFailError", "Cause": "HandleItemFailCause"}));
     assert_eq!(
         out.lines(),
         [
@@ -566,18 +530,9 @@ fn an_iteration_task_failure_caught_inside_the_iteration() {
     let out = run_with(
         &def,
         json!([{"i": 0}, {"i": 1}]),
-        FnInvoker::new(|req| {
-            if req.input["i"] == 1 {
-                fail("E", "one")
-            } else {
-                succeed(json!("fine"))
-            }
-        }),
+        FnInvoker::new(|req| if req.input["i"] == 1 { fail("E", "one") } else { succeed(json!("fine")) }),
     );
-    assert_eq!(
-        out.output(),
-        json!(["fine", {"i": 1, "err": {"Error": "E", "Cause": "one"}}])
-    );
+    assert_eq!(out.output(), json!(["fine", {"i": 1, "err": {"Error": "E", "Cause": "one"}}]));
 }
 
 // ----- DISTRIBUTED mode: tolerated failures ---------------------------------------------
@@ -613,10 +568,7 @@ fn tolerated_failure_count_zero_fails_on_the_first_failure() {
 
 #[test]
 fn tolerated_failure_percentage() {
-    let def = map(
-        json!({"ToleratedFailurePercentage": 50}),
-        distributed(failing_on_odd_items()),
-    );
+    let def = map(json!({"ToleratedFailurePercentage": 50}), distributed(failing_on_odd_items()));
     // 2 of 4 = 50 %: tolerated.
     let out = run(&def, json!([{"fail": true}, {"v": 1}, {"fail": true}, {"v": 3}]));
     assert_eq!(out.status(), "SUCCEEDED");
@@ -657,10 +609,7 @@ fn an_exceeded_threshold_can_be_caught() {
 
 #[test]
 fn tolerated_failure_count_path_negative_is_a_runtime_error() {
-    let def = map(
-        json!({"ToleratedFailureCountPath": "$.n", "ItemsPath": "$.items"}),
-        distributed(pass_processor()),
-    );
+    let def = map(json!({"ToleratedFailureCountPath": "$.n", "ItemsPath": "$.items"}), distributed(pass_processor()));
     let out = run(&def, json!({"n": -1, "items": [1]}));
     assert_eq!(
         out.error(),
@@ -673,10 +622,8 @@ fn tolerated_failure_count_path_negative_is_a_runtime_error() {
 
 #[test]
 fn tolerated_failure_percentage_path_out_of_range_is_a_runtime_error() {
-    let def = map(
-        json!({"ToleratedFailurePercentagePath": "$.p", "ItemsPath": "$.items"}),
-        distributed(pass_processor()),
-    );
+    let def =
+        map(json!({"ToleratedFailurePercentagePath": "$.p", "ItemsPath": "$.items"}), distributed(pass_processor()));
     let out = run(&def, json!({"p": 101, "items": [1]}));
     assert_eq!(
         out.error(),
@@ -738,8 +685,5 @@ fn a_thousand_items() {
     assert_eq!(out.history.len(), 3 + 1000 * 4 + 3);
     let ids: Vec<u64> = out.history.iter().map(|e| e.id).collect();
     assert_eq!(ids, (1..=4006).collect::<Vec<u64>>());
-    assert_eq!(
-        out.event_json(3)["mapStateStartedEventDetails"],
-        json!({"length": 1000})
-    );
+    assert_eq!(out.event_json(3)["mapStateStartedEventDetails"], json!({"length": 1000}));
 }

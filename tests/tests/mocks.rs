@@ -28,10 +28,8 @@ fn mocks(case_states: Value, responses: Value) -> Value {
 
 #[test]
 fn return_answers_the_task() {
-    let m = mocks(
-        json!({"Call": "Ok"}),
-        json!({"Ok": {"0": {"Return": {"StatusCode": 200, "Payload": {"body": "hi"}}}}}),
-    );
+    let m =
+        mocks(json!({"Call": "Ok"}), json!({"Ok": {"0": {"Return": {"StatusCode": 200, "Payload": {"body": "hi"}}}}}));
     let def = task_machine(json!({"OutputPath": "$.Payload"}));
     let out = run_mocked(MACHINE, &def, json!({}), &m, "Case");
     assert_eq!(out.output(), json!({"body": "hi"}));
@@ -57,10 +55,7 @@ fn throw_fails_the_task() {
     );
     let out = run_mocked(MACHINE, &task_machine(json!({})), json!({}), &m, "Case");
     assert_eq!(out.status(), "FAILED");
-    assert_eq!(
-        out.error(),
-        ("Lambda.TimeoutException".to_string(), "Lambda timed out.".to_string())
-    );
+    assert_eq!(out.error(), ("Lambda.TimeoutException".to_string(), "Lambda timed out.".to_string()));
     let failed = out.events_of("TaskFailed");
     assert_eq!(
         failed[0]["taskFailedEventDetails"],
@@ -84,18 +79,11 @@ fn ranges_answer_successive_attempts_across_retries() {
     }));
     let out = run_mocked(MACHINE, &def, json!({}), &m, "Case");
     assert_eq!(out.output(), json!({"p": "finally"}));
-    let errors: Vec<Value> = out
-        .events_of("TaskFailed")
-        .into_iter()
-        .map(|e| e["taskFailedEventDetails"]["error"].clone())
-        .collect();
+    let errors: Vec<Value> =
+        out.events_of("TaskFailed").into_iter().map(|e| e["taskFailedEventDetails"]["error"].clone()).collect();
     assert_eq!(
         errors,
-        [
-            "Lambda.ServiceException",
-            "Lambda.TooManyRequestsException",
-            "Lambda.TooManyRequestsException"
-        ]
+        ["Lambda.ServiceException", "Lambda.TooManyRequestsException", "Lambda.TooManyRequestsException"]
     );
     let scheduled: Vec<i64> = out
         .history
@@ -108,10 +96,7 @@ fn ranges_answer_successive_attempts_across_retries() {
 
 #[test]
 fn a_missing_invocation_number_is_a_runtime_error_naming_the_state() {
-    let m = mocks(
-        json!({"Call": "Once"}),
-        json!({"Once": {"0": {"Throw": {"Error": "E", "Cause": "c"}}}}),
-    );
+    let m = mocks(json!({"Call": "Once"}), json!({"Once": {"0": {"Throw": {"Error": "E", "Cause": "c"}}}}));
     let def = task_machine(json!({
         "Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 1}],
         "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H"}]
@@ -151,10 +136,8 @@ fn a_state_without_a_mock_is_a_runtime_error_naming_state_and_resource() {
 
 #[test]
 fn invocations_are_counted_per_state() {
-    let m = mocks(
-        json!({"A": "Seq", "B": "Seq"}),
-        json!({"Seq": {"0": {"Return": "first"}, "1": {"Return": "second"}}}),
-    );
+    let m =
+        mocks(json!({"A": "Seq", "B": "Seq"}), json!({"Seq": {"0": {"Return": "first"}, "1": {"Return": "second"}}}));
     let def = json!({"StartAt": "A", "States": {
         "A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:a", "ResultPath": "$.a", "Next": "B"},
         "B": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:b", "ResultPath": "$.b", "End": true}

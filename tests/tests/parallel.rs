@@ -71,10 +71,7 @@ fn result_selector_and_result_path_apply_to_the_array() {
         json!([pass_branch("A", json!("a")), pass_branch("B", json!({"x": "b"}))]),
     );
     let out = run(&def, json!({"keep": true}));
-    assert_eq!(
-        out.output(),
-        json!({"keep": true, "out": {"first": "a", "second": "b"}})
-    );
+    assert_eq!(out.output(), json!({"keep": true, "out": {"first": "a", "second": "b"}}));
 }
 
 #[test]
@@ -122,15 +119,7 @@ fn the_first_event_of_each_branch_follows_parallel_state_started() {
     let out = run(&def, json!({}));
     let started = id_of(&out, "ParallelStateStarted", None);
     for first in ["W0", "W1", "C"] {
-        let entered = id_of(
-            &out,
-            if first == "C" {
-                "PassStateEntered"
-            } else {
-                "WaitStateEntered"
-            },
-            Some(first),
-        );
+        let entered = id_of(&out, if first == "C" { "PassStateEntered" } else { "WaitStateEntered" }, Some(first));
         assert_eq!(prev_of(&out, entered), started, "branch starting at {first}");
     }
     // Within a branch, events chain.
@@ -156,10 +145,7 @@ fn a_branch_failure_fails_the_state_with_the_branch_error() {
     );
     let out = run(&def, json!({}));
     assert_eq!(out.status(), "FAILED");
-    assert_eq!(
-        out.error(),
-        ("FailureType".to_string(), "Cause description".to_string())
-    );
+    assert_eq!(out.error(), ("FailureType".to_string(), "Cause description".to_string()));
     assert_eq!(
         out.lines(),
         [
@@ -206,10 +192,7 @@ fn catch_on_the_parallel_state_catches_a_branch_error() {
     }});
     let out = run(&def, json!({"x": 1}));
     assert_eq!(out.status(), "SUCCEEDED");
-    assert_eq!(
-        out.output(),
-        json!({"Error": "FailureType", "Cause": "Cause description"})
-    );
+    assert_eq!(out.output(), json!({"Error": "FailureType", "Cause": "Cause description"}));
     assert_eq!(
         out.lines(),
         [
@@ -279,19 +262,9 @@ fn retry_reruns_every_branch() {
         .collect();
     assert_eq!(starts, [0, 3000]);
     // The second round's branches follow the second ParallelStateStarted.
-    let second_started = out
-        .history
-        .iter()
-        .filter(|e| e.event.details.type_name() == "ParallelStateStarted")
-        .nth(1)
-        .unwrap()
-        .id;
-    let second_a = out
-        .history
-        .iter()
-        .filter(|e| e.event.details.state_name() == Some("A"))
-        .nth(2)
-        .unwrap();
+    let second_started =
+        out.history.iter().filter(|e| e.event.details.type_name() == "ParallelStateStarted").nth(1).unwrap().id;
+    let second_a = out.history.iter().filter(|e| e.event.details.state_name() == Some("A")).nth(2).unwrap();
     assert_eq!(second_a.event.details.type_name(), "PassStateEntered");
     assert_eq!(second_a.previous_event_id, second_started);
 }
@@ -308,22 +281,11 @@ fn nested_parallel() {
     let outer_started = id_of(&out, "ParallelStateStarted", None);
     let inner_entered = id_of(&out, "ParallelStateEntered", Some("Inner"));
     assert_eq!(prev_of(&out, inner_entered), outer_started);
-    let inner_started = out
-        .history
-        .iter()
-        .filter(|e| e.event.details.type_name() == "ParallelStateStarted")
-        .nth(1)
-        .unwrap()
-        .id;
+    let inner_started =
+        out.history.iter().filter(|e| e.event.details.type_name() == "ParallelStateStarted").nth(1).unwrap().id;
     assert_eq!(prev_of(&out, inner_started), inner_entered);
-    assert_eq!(
-        prev_of(&out, id_of(&out, "PassStateEntered", Some("I0"))),
-        inner_started
-    );
-    assert_eq!(
-        prev_of(&out, id_of(&out, "PassStateEntered", Some("I1"))),
-        inner_started
-    );
+    assert_eq!(prev_of(&out, id_of(&out, "PassStateEntered", Some("I0"))), inner_started);
+    assert_eq!(prev_of(&out, id_of(&out, "PassStateEntered", Some("I1"))), inner_started);
     let types = out.types();
     assert_eq!(types.iter().filter(|t| *t == "ParallelStateSucceeded").count(), 2);
     assert_eq!(types.len(), 16);

@@ -53,15 +53,9 @@ fn input_path_missing_field_is_a_runtime_error() {
     assert_eq!(out.status(), "FAILED");
     assert_eq!(
         out.error(),
-        (
-            "States.Runtime".to_string(),
-            format!("{PREFIX}Invalid path '$.x' : No results for path: $['x']")
-        )
+        ("States.Runtime".to_string(), format!("{PREFIX}Invalid path '$.x' : No results for path: $['x']"))
     );
-    assert_eq!(
-        out.lines(),
-        ["1 0 ExecutionStarted", "2 0 PassStateEntered S", "3 2 ExecutionFailed"]
-    );
+    assert_eq!(out.lines(), ["1 0 ExecutionStarted", "2 0 PassStateEntered S", "3 2 ExecutionFailed"]);
 }
 
 #[test]
@@ -78,16 +72,10 @@ fn input_path_missing_on_a_task_is_not_caught_by_states_all() {
     assert_eq!(out.status(), "FAILED");
     assert_eq!(
         out.error(),
-        (
-            "States.Runtime".to_string(),
-            format!("{PREFIX}Invalid path '$.x' : No results for path: $['x']")
-        )
+        ("States.Runtime".to_string(), format!("{PREFIX}Invalid path '$.x' : No results for path: $['x']"))
     );
     assert!(seen(&requests).is_empty(), "the task must not run");
-    assert_eq!(
-        out.lines(),
-        ["1 0 ExecutionStarted", "2 0 TaskStateEntered S", "3 2 ExecutionFailed"]
-    );
+    assert_eq!(out.lines(), ["1 0 ExecutionStarted", "2 0 TaskStateEntered S", "3 2 ExecutionFailed"]);
 }
 
 // ----- Parameters -----------------------------------------------------------------------
@@ -132,10 +120,7 @@ fn parameters_read_the_context_object() {
         "input.$": "$$.Execution.Input.a"
     }}));
     let out = run(&def, json!({"a": [1]}));
-    assert_eq!(
-        out.output(),
-        json!({"name": "test", "state": "S", "machine": "test-machine", "input": [1]})
-    );
+    assert_eq!(out.output(), json!({"name": "test", "state": "S", "machine": "test-machine", "input": [1]}));
 }
 
 #[test]
@@ -150,10 +135,7 @@ fn parameters_call_intrinsic_functions() {
         "split.$": "States.StringSplit('a,b,,c', ',')",
         "nested.$": "States.ArrayGetItem(States.Array($.age, 7), 1)"
     }}));
-    let out = run(
-        &def,
-        json!({"name": "Ada", "age": 36, "list": [1, 2, 3], "text": "{\"k\":[true]}"}),
-    );
+    let out = run(&def, json!({"name": "Ada", "age": 36, "list": [1, 2, 3], "text": "{\"k\":[true]}"}));
     assert_eq!(
         out.output(),
         json!({
@@ -201,10 +183,7 @@ fn intrinsic_failure_is_catchable_on_a_task() {
     assert_eq!(output["err"]["Error"], "States.IntrinsicFailure");
     // The detail after the function name is the JSON parser's message.
     let cause = output["err"]["Cause"].as_str().unwrap();
-    assert!(
-        cause.starts_with(&format!("{PREFIX}States.StringToJson: the string is not valid JSON")),
-        "{cause}"
-    );
+    assert!(cause.starts_with(&format!("{PREFIX}States.StringToJson: the string is not valid JSON")), "{cause}");
     assert_eq!(
         out.types(),
         [
@@ -290,11 +269,7 @@ fn result_path_match_failure_on_a_task_is_caught() {
         "Catch": [{"ErrorEquals": ["States.ResultPathMatchFailure"], "Next": "Caught"}]
     }));
     def["States"]["Caught"] = json!({"Type": "Pass", "End": true});
-    let out = run_with(
-        &def,
-        json!({"a": 5}),
-        switchyard_tests::FnInvoker::new(|_| succeed(json!(1))),
-    );
+    let out = run_with(&def, json!({"a": 5}), switchyard_tests::FnInvoker::new(|_| succeed(json!(1))));
     assert_eq!(out.status(), "SUCCEEDED");
     assert_eq!(
         out.output(),
@@ -335,18 +310,11 @@ fn output_path_missing_is_a_runtime_error_not_caught() {
         "Catch": [{"ErrorEquals": ["States.Runtime"], "Next": "Caught"}, {"ErrorEquals": ["States.ALL"], "Next": "Caught"}]
     }));
     def["States"]["Caught"] = json!({"Type": "Pass", "End": true});
-    let out = run_with(
-        &def,
-        json!({}),
-        switchyard_tests::FnInvoker::new(|_| succeed(json!({"a": 1}))),
-    );
+    let out = run_with(&def, json!({}), switchyard_tests::FnInvoker::new(|_| succeed(json!({"a": 1}))));
     assert_eq!(out.status(), "FAILED");
     assert_eq!(
         out.error(),
-        (
-            "States.Runtime".to_string(),
-            format!("{PREFIX}Invalid path '$.missing' : No results for path: $['missing']")
-        )
+        ("States.Runtime".to_string(), format!("{PREFIX}Invalid path '$.missing' : No results for path: $['missing']"))
     );
     assert_eq!(
         out.lines(),
@@ -405,11 +373,7 @@ fn task_result_path_keeps_the_raw_input_around_the_result() {
 #[test]
 fn result_selector_missing_path_is_a_runtime_error() {
     let def = task(json!({"ResultSelector": {"v.$": "$.nope"}}));
-    let out = run_with(
-        &def,
-        json!({}),
-        switchyard_tests::FnInvoker::new(|_| succeed(json!({"a": 1}))),
-    );
+    let out = run_with(&def, json!({}), switchyard_tests::FnInvoker::new(|_| succeed(json!({"a": 1}))));
     assert_eq!(
         out.error(),
         (
@@ -424,11 +388,7 @@ fn result_selector_missing_path_is_a_runtime_error() {
 #[test]
 fn task_failure_without_catch_fails_the_execution_with_its_error() {
     let def = task(json!({}));
-    let out = run_with(
-        &def,
-        json!({}),
-        switchyard_tests::FnInvoker::new(|_| fail("MyError", "it broke")),
-    );
+    let out = run_with(&def, json!({}), switchyard_tests::FnInvoker::new(|_| fail("MyError", "it broke")));
     assert_eq!(out.status(), "FAILED");
     assert_eq!(out.error(), ("MyError".to_string(), "it broke".to_string()));
     assert_eq!(
@@ -470,9 +430,6 @@ fn scalar_and_array_inputs_flow_through() {
     }});
     let out = run(&def, json!([[1], 2]));
     assert_eq!(out.output(), json!([1]));
-    let out = run(
-        &json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}),
-        json!("s"),
-    );
+    let out = run(&json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}), json!("s"));
     assert_eq!(out.output(), json!("s"));
 }

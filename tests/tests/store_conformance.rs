@@ -17,16 +17,11 @@ async fn conformance<S: StateStore>(store: S) {
     let def = Arc::new(definition(&machine()));
     let info = runtime::local_execution_info("conformance", "one", json!({"x": 1}), T0_MS);
     let arn = info.execution_arn.clone();
-    store
-        .create_execution(info.clone(), def.clone(), machine().to_string())
-        .await
-        .expect("create");
+    store.create_execution(info.clone(), def.clone(), machine().to_string()).await.expect("create");
 
     // A second execution with the same ARN is refused.
     assert_eq!(
-        store
-            .create_execution(info.clone(), def.clone(), machine().to_string())
-            .await,
+        store.create_execution(info.clone(), def.clone(), machine().to_string()).await,
         Err(StoreError::ExecutionAlreadyExists(arn.clone()))
     );
     let record = store.execution(&arn).await.expect("record");
@@ -41,10 +36,7 @@ async fn conformance<S: StateStore>(store: S) {
 
     // Step 1.
     let mut entropy = SeededEntropy::new(1);
-    let mut ctx = Ctx {
-        now_ms: T0_MS,
-        entropy: &mut entropy,
-    };
+    let mut ctx = Ctx { now_ms: T0_MS, entropy: &mut entropy };
     let first = engine::start_execution(&def, &info, &mut ctx);
     let step1 = StepRecord {
         run: first.run.clone(),
@@ -60,27 +52,16 @@ async fn conformance<S: StateStore>(store: S) {
         CommitOutcome::AlreadyCommitted => panic!("first commit of step 1 must win"),
     }
     // The same step again loses, and changes nothing.
-    assert_eq!(
-        store.commit(&arn, step1).await.expect("commit"),
-        CommitOutcome::AlreadyCommitted
-    );
-    assert_eq!(
-        store.load_run(&arn, &root).await.expect("load"),
-        Some(first.run.clone())
-    );
+    assert_eq!(store.commit(&arn, step1).await.expect("commit"), CommitOutcome::AlreadyCommitted);
+    assert_eq!(store.load_run(&arn, &root).await.expect("load"), Some(first.run.clone()));
     let checkout = store.checkout_run(&arn, &root).await.expect("checkout").expect("run");
     assert_eq!(checkout.run, first.run);
     assert_eq!(checkout.cause, "start");
     store.restore_run(&arn, checkout.run.clone()).await.expect("restore");
-    assert_eq!(
-        store.latest_effects(&arn, &root).await.expect("effects"),
-        Some(first.effects.clone())
-    );
+    assert_eq!(store.latest_effects(&arn, &root).await.expect("effects"), Some(first.effects.clone()));
 
     // Step 2 from step 1, and step 3 (the end): the summary follows.
-    let Effect::Continue { version } = first.effects[0] else {
-        panic!("a Pass continues")
-    };
+    let Effect::Continue { version } = first.effects[0] else { panic!("a Pass continues") };
     let second = engine::step(&def, &info, checkout.run, engine::Event::Advance { version }, &mut ctx).expect("step");
     let step2 = StepRecord {
         run: second.run.clone(),
@@ -88,10 +69,7 @@ async fn conformance<S: StateStore>(store: S) {
         effects: second.effects.clone(),
         cause: format!("advance:{version}"),
     };
-    assert!(matches!(
-        store.commit(&arn, step2).await.expect("commit"),
-        CommitOutcome::Committed { .. }
-    ));
+    assert!(matches!(store.commit(&arn, step2).await.expect("commit"), CommitOutcome::Committed { .. }));
     assert_eq!(second.run.status, RunStatus::Succeeded);
     let record = store.execution(&arn).await.expect("record");
     assert_eq!(record.summary.status, RunStatus::Succeeded);
@@ -100,10 +78,8 @@ async fn conformance<S: StateStore>(store: S) {
 
     // The merged history of one run is its events in order.
     let history = store.history(&arn).await.expect("history");
-    let lines: Vec<String> = history
-        .iter()
-        .map(|e| format!("{} {} {}", e.id, e.previous_event_id, e.event.details.type_name()))
-        .collect();
+    let lines: Vec<String> =
+        history.iter().map(|e| format!("{} {} {}", e.id, e.previous_event_id, e.event.details.type_name())).collect();
     assert_eq!(
         lines,
         [
@@ -115,10 +91,7 @@ async fn conformance<S: StateStore>(store: S) {
             "6 5 ExecutionSucceeded"
         ]
     );
-    assert!(matches!(
-        history[5].event.details,
-        EventDetails::ExecutionSucceeded { .. }
-    ));
+    assert!(matches!(history[5].event.details, EventDetails::ExecutionSucceeded { .. }));
 
     // Child outcomes: stored once, read back in index order.
     let parent = RunId::root();
@@ -133,26 +106,16 @@ async fn conformance<S: StateStore>(store: S) {
             last_state_event_id: 2,
         };
         assert!(store.put_child_outcome(&arn, &child, &report).await.expect("put"));
-        let again = ChildReport {
-            outcome: ChildOutcome::Succeeded(json!("changed")),
-            ..report
-        };
+        let again = ChildReport { outcome: ChildOutcome::Succeeded(json!("changed")), ..report };
         assert!(!store.put_child_outcome(&arn, &child, &again).await.expect("put"));
     }
     assert_eq!(
         store.child_outcomes(&arn, &parent, 65, 3).await.expect("outcomes"),
-        vec![
-            ChildOutcome::Succeeded(json!(0)),
-            ChildOutcome::Succeeded(json!(1)),
-            ChildOutcome::Succeeded(json!(2))
-        ]
+        vec![ChildOutcome::Succeeded(json!(0)), ChildOutcome::Succeeded(json!(1)), ChildOutcome::Succeeded(json!(2))]
     );
 
     // Unknown executions.
-    assert!(matches!(
-        store.execution("arn:nope").await,
-        Err(StoreError::ExecutionDoesNotExist(_))
-    ));
+    assert!(matches!(store.execution("arn:nope").await, Err(StoreError::ExecutionDoesNotExist(_))));
 }
 
 #[test]
@@ -184,14 +147,6 @@ fn a_large_step_is_split_and_read_back_whole() {
         .await;
         assert_eq!(out.status(), "SUCCEEDED");
         assert_eq!(out.output()["big"].as_str().map(str::len), Some(200 * 1024));
-        assert_eq!(
-            out.types(),
-            [
-                "ExecutionStarted",
-                "PassStateEntered",
-                "PassStateExited",
-                "ExecutionSucceeded"
-            ]
-        );
+        assert_eq!(out.types(), ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
     });
 }

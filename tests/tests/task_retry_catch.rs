@@ -74,11 +74,7 @@ fn lambda_invoke_integration_records_task_events() {
         "Parameters": {"FunctionName": "f", "Payload.$": "$"},
         "TimeoutSeconds": 30
     }));
-    let out = run_with(
-        &def,
-        json!({"k": "v"}),
-        FnInvoker::new(|_| succeed(json!({"StatusCode": 200, "Payload": 1}))),
-    );
+    let out = run_with(&def, json!({"k": "v"}), FnInvoker::new(|_| succeed(json!({"StatusCode": 200, "Payload": 1}))));
     assert_eq!(out.output(), json!({"StatusCode": 200, "Payload": 1}));
     assert_eq!(
         out.lines(),
@@ -102,10 +98,7 @@ fn lambda_invoke_integration_records_task_events() {
             "timeoutInSeconds": 30
         })
     );
-    assert_eq!(
-        out.event_json(4)["taskStartedEventDetails"],
-        json!({"resourceType": "lambda", "resource": "invoke"})
-    );
+    assert_eq!(out.event_json(4)["taskStartedEventDetails"], json!({"resourceType": "lambda", "resource": "invoke"}));
     assert_eq!(
         out.event_json(5)["taskSucceededEventDetails"],
         json!({
@@ -132,10 +125,7 @@ fn task_failed_event_details() {
             "taskFailedEventDetails": {"resourceType": "lambda", "resource": "invoke", "error": "Boom", "cause": "bad"}
         })
     );
-    assert_eq!(
-        out.event_json(6)["executionFailedEventDetails"],
-        json!({"error": "Boom", "cause": "bad"})
-    );
+    assert_eq!(out.event_json(6)["executionFailedEventDetails"], json!({"error": "Boom", "cause": "bad"}));
 }
 
 // ----- Retry ----------------------------------------------------------------------------
@@ -231,10 +221,7 @@ fn max_delay_seconds_caps_the_backoff() {
     }]}));
     let out = run_with(&def, json!({}), FnInvoker::new(|_| fail("E", "")));
     // Delays 1, 3, min(9, 5), min(27, 5).
-    assert_eq!(
-        timestamps_of(&out, "LambdaFunctionScheduled"),
-        [0, 1000, 4000, 9000, 14000]
-    );
+    assert_eq!(timestamps_of(&out, "LambdaFunctionScheduled"), [0, 1000, 4000, 9000, 14000]);
 }
 
 #[test]
@@ -298,12 +285,8 @@ fn retriers_keep_their_own_counters() {
 
 #[test]
 fn second_retrier_has_its_own_backoff_sequence() {
-    let (invoker, _) = sequence(vec![
-        fail("ErrorC", "1"),
-        fail("ErrorA", "2"),
-        fail("ErrorC", "3"),
-        succeed(json!("ok")),
-    ]);
+    let (invoker, _) =
+        sequence(vec![fail("ErrorC", "1"), fail("ErrorA", "2"), fail("ErrorC", "3"), succeed(json!("ok"))]);
     let def = machine(json!({
         "Retry": [
             {"ErrorEquals": ["ErrorA"], "IntervalSeconds": 1, "MaxAttempts": 2},
@@ -333,12 +316,8 @@ fn an_exhausted_retrier_goes_to_catch_not_to_a_later_retrier() {
 
 #[test]
 fn retry_counters_reset_when_the_state_is_entered_again() {
-    let (invoker, requests) = sequence(vec![
-        fail("E", "1"),
-        succeed(json!({"n": 1})),
-        fail("E", "2"),
-        succeed(json!({"n": 2})),
-    ]);
+    let (invoker, requests) =
+        sequence(vec![fail("E", "1"), succeed(json!({"n": 1})), fail("E", "2"), succeed(json!({"n": 2}))]);
     let def = json!({"StartAt": "T", "States": {
         "T": {"Type": "Task", "Resource": LAMBDA, "Retry": [{"ErrorEquals": ["E"], "MaxAttempts": 1}], "Next": "Again"},
         "Again": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericLessThan": 2, "Next": "T"}], "Default": "Done"},
@@ -394,11 +373,7 @@ fn catch_with_result_path_merges_the_error_into_the_raw_input() {
         "InputPath": "$.inner",
         "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "A"}]
     }));
-    let out = run_with(
-        &def,
-        json!({"inner": {"v": 1}, "outer": true}),
-        FnInvoker::new(|_| fail("Oops", "went wrong")),
-    );
+    let out = run_with(&def, json!({"inner": {"v": 1}, "outer": true}), FnInvoker::new(|_| fail("Oops", "went wrong")));
     assert_eq!(
         out.output(),
         json!({
@@ -491,10 +466,7 @@ fn a_parameters_runtime_error_is_not_caught() {
     let out = run_with(&def, json!({}), FnInvoker::new(|_| succeed(json!(1))));
     assert_eq!(out.status(), "FAILED");
     assert_eq!(out.error().0, "States.Runtime");
-    assert_eq!(
-        out.lines(),
-        ["1 0 ExecutionStarted", "2 0 TaskStateEntered T", "3 2 ExecutionFailed"]
-    );
+    assert_eq!(out.lines(), ["1 0 ExecutionStarted", "2 0 TaskStateEntered T", "3 2 ExecutionFailed"]);
 }
 
 #[test]
@@ -567,10 +539,7 @@ fn timeout_seconds_times_a_callback_task_out() {
     assert_eq!(timed_out["resourceType"], "sqs");
     assert_eq!(timed_out["resource"], "sendMessage.waitForTaskToken");
     assert_eq!(timed_out["error"], "States.Timeout");
-    assert_eq!(
-        out.event_json(5)["taskSubmittedEventDetails"]["output"],
-        "{\"MessageId\":\"m-1\"}"
-    );
+    assert_eq!(out.event_json(5)["taskSubmittedEventDetails"]["output"], "{\"MessageId\":\"m-1\"}");
     assert_eq!(out.event_json(3)["taskScheduledEventDetails"]["timeoutInSeconds"], 5);
 }
 
@@ -714,10 +683,7 @@ fn wait_for_task_token_puts_a_token_in_the_parameters() {
     let parameters = out.event_json(3)["taskScheduledEventDetails"]["parameters"].clone();
     let parameters: Value = serde_json::from_str(parameters.as_str().unwrap()).unwrap();
     assert_eq!(parameters, json!({"QueueUrl": "q", "MessageBody": {"token": token}}));
-    assert_eq!(
-        out.event_json(3)["taskScheduledEventDetails"]["resource"],
-        "sendMessage.waitForTaskToken"
-    );
+    assert_eq!(out.event_json(3)["taskScheduledEventDetails"]["resource"], "sendMessage.waitForTaskToken");
 }
 
 #[test]

@@ -12,11 +12,7 @@ fn wait(fields: Value) -> Value {
 }
 
 fn exited_at(out: &switchyard_tests::Outcome) -> i64 {
-    let e = out
-        .history
-        .iter()
-        .find(|e| e.event.details.type_name() == "WaitStateExited")
-        .expect("WaitStateExited");
+    let e = out.history.iter().find(|e| e.event.details.type_name() == "WaitStateExited").expect("WaitStateExited");
     e.event.timestamp_ms
 }
 
@@ -29,21 +25,11 @@ fn seconds_waits_that_long() {
     assert_eq!(exited_at(&out), T0_MS + 5000);
     assert_eq!(
         out.lines(),
-        [
-            "1 0 ExecutionStarted",
-            "2 0 WaitStateEntered W",
-            "3 2 WaitStateExited W",
-            "4 3 ExecutionSucceeded"
-        ]
+        ["1 0 ExecutionStarted", "2 0 WaitStateEntered W", "3 2 WaitStateExited W", "4 3 ExecutionSucceeded"]
     );
     assert_eq!(
         out.timed_types(),
-        [
-            "ExecutionStarted +0",
-            "WaitStateEntered +0",
-            "WaitStateExited +5000",
-            "ExecutionSucceeded +5000"
-        ]
+        ["ExecutionStarted +0", "WaitStateEntered +0", "WaitStateExited +5000", "ExecutionSucceeded +5000"]
     );
     assert_eq!(out.record.summary.stop_time_ms, Some(T0_MS + 5000));
 }
@@ -86,15 +72,7 @@ fn timestamp_in_the_past_continues_at_once() {
     let out = run(&wait(json!({"Timestamp": "2016-03-14T01:59:00Z"})), json!({"x": 1}));
     assert_eq!(out.output(), json!({"x": 1}));
     assert_eq!(exited_at(&out), T0_MS);
-    assert_eq!(
-        out.types(),
-        [
-            "ExecutionStarted",
-            "WaitStateEntered",
-            "WaitStateExited",
-            "ExecutionSucceeded"
-        ]
-    );
+    assert_eq!(out.types(), ["ExecutionStarted", "WaitStateEntered", "WaitStateExited", "ExecutionSucceeded"]);
 }
 
 #[test]
@@ -132,10 +110,7 @@ fn waits_add_up() {
 
 #[test]
 fn wait_output_path() {
-    let out = run(
-        &wait(json!({"Seconds": 1, "OutputPath": "$.keep"})),
-        json!({"keep": [1], "drop": 2}),
-    );
+    let out = run(&wait(json!({"Seconds": 1, "OutputPath": "$.keep"})), json!({"keep": [1], "drop": 2}));
     assert_eq!(out.output(), json!([1]));
 }
 
@@ -150,10 +125,7 @@ fn negative_seconds_path_is_a_runtime_error() {
             format!("{PREFIX}The SecondsPath parameter references a negative value: $.x == -1")
         )
     );
-    assert_eq!(
-        out.lines(),
-        ["1 0 ExecutionStarted", "2 0 WaitStateEntered W", "3 2 ExecutionFailed"]
-    );
+    assert_eq!(out.lines(), ["1 0 ExecutionStarted", "2 0 WaitStateEntered W", "3 2 ExecutionFailed"]);
 }
 
 #[test]
@@ -182,10 +154,7 @@ fn missing_seconds_path_is_a_runtime_error() {
 
 #[test]
 fn timestamp_path_without_a_zone_is_a_runtime_error() {
-    let out = run(
-        &wait(json!({"TimestampPath": "$.t"})),
-        json!({"t": "2016-12-05T21:29:29"}),
-    );
+    let out = run(&wait(json!({"TimestampPath": "$.t"})), json!({"t": "2016-12-05T21:29:29"}));
     assert_eq!(out.status(), "FAILED");
     let (error, cause) = out.error();
     assert_eq!(error, "States.Runtime");
@@ -206,23 +175,10 @@ fn execution_timeout_during_a_long_wait() {
     assert_eq!(out.status(), "TIMED_OUT");
     assert_eq!(
         out.error(),
-        (
-            "States.Timeout".to_string(),
-            "The execution ran longer than the state machine's TimeoutSeconds.".to_string()
-        )
+        ("States.Timeout".to_string(), "The execution ran longer than the state machine's TimeoutSeconds.".to_string())
     );
-    assert_eq!(
-        out.timed_types(),
-        ["ExecutionStarted +0", "WaitStateEntered +0", "ExecutionTimedOut +10000"]
-    );
-    assert_eq!(
-        out.lines(),
-        [
-            "1 0 ExecutionStarted",
-            "2 0 WaitStateEntered W",
-            "3 2 ExecutionTimedOut"
-        ]
-    );
+    assert_eq!(out.timed_types(), ["ExecutionStarted +0", "WaitStateEntered +0", "ExecutionTimedOut +10000"]);
+    assert_eq!(out.lines(), ["1 0 ExecutionStarted", "2 0 WaitStateEntered W", "3 2 ExecutionTimedOut"]);
     assert_eq!(out.describe_json()["status"], "TIMED_OUT");
 }
 

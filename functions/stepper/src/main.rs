@@ -31,14 +31,9 @@ fn env(name: &str) -> Result<String, Error> {
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = Arc::new(DynamoStateStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        env("TABLE_NAME")?,
-    ));
-    let carrier = SelfInvoke(LambdaDispatcher::new(
-        aws_sdk_lambda::Client::new(&config),
-        env("AWS_LAMBDA_FUNCTION_NAME")?,
-    ));
+    let store = Arc::new(DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&config), env("TABLE_NAME")?));
+    let carrier =
+        SelfInvoke(LambdaDispatcher::new(aws_sdk_lambda::Client::new(&config), env("AWS_LAMBDA_FUNCTION_NAME")?));
     let invoker = match (std::env::var("SWITCHYARD_MOCKS"), std::env::var("SWITCHYARD_TEST_CASE")) {
         (Ok(file), Ok(case)) => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {file}: {e}"))?;

@@ -358,10 +358,7 @@ fn compare_int_float(a: i64, b: f64) -> Option<Ordering> {
     // In range and integral: the conversion is exact.
     #[allow(clippy::cast_possible_truncation)]
     let whole_int = whole as i64;
-    Some(
-        a.cmp(&whole_int)
-            .then_with(|| 0.0f64.partial_cmp(&(b - whole)).unwrap_or(Ordering::Equal)),
-    )
+    Some(a.cmp(&whole_int).then_with(|| 0.0f64.partial_cmp(&(b - whole)).unwrap_or(Ordering::Equal)))
 }
 
 /// Exact comparison of an unsigned integer with a float.
@@ -378,10 +375,7 @@ fn compare_uint_float(a: u64, b: f64) -> Option<Ordering> {
     let whole = b.trunc();
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let whole_uint = whole as u64;
-    Some(
-        a.cmp(&whole_uint)
-            .then_with(|| 0.0f64.partial_cmp(&(b - whole)).unwrap_or(Ordering::Equal)),
-    )
+    Some(a.cmp(&whole_uint).then_with(|| 0.0f64.partial_cmp(&(b - whole)).unwrap_or(Ordering::Equal)))
 }
 
 // ---------------------------------------------------------------------------
@@ -425,9 +419,7 @@ impl Pattern {
                 other => tokens.push(Token::Char(other)),
             }
         }
-        Ok(Pattern {
-            tokens: tokens.into_boxed_slice(),
-        })
+        Ok(Pattern { tokens: tokens.into_boxed_slice() })
     }
 
     /// Whether the whole of `text` matches. Greedy two-pointer matching:
@@ -491,13 +483,7 @@ struct Operator {
 
 /// Recognises a comparison operator name (`NumericLessThanPath`, `IsNull`, …).
 fn operator(name: &str) -> Option<Operator> {
-    let is = |test| {
-        Some(Operator {
-            family: Family::Is(test),
-            relation: Relation::Equals,
-            path: false,
-        })
-    };
+    let is = |test| Some(Operator { family: Family::Is(test), relation: Relation::Equals, path: false });
     match name {
         "IsNull" => return is(TypeTest::Null),
         "IsPresent" => return is(TypeTest::Present),
@@ -506,11 +492,7 @@ fn operator(name: &str) -> Option<Operator> {
         "IsBoolean" => return is(TypeTest::Boolean),
         "IsTimestamp" => return is(TypeTest::Timestamp),
         "StringMatches" => {
-            return Some(Operator {
-                family: Family::Matches,
-                relation: Relation::Equals,
-                path: false,
-            });
+            return Some(Operator { family: Family::Matches, relation: Relation::Equals, path: false });
         }
         _ => {}
     }
@@ -599,19 +581,14 @@ fn compile_object(
             _ => match operator(key) {
                 Some(op) => operators.push((key, op, value)),
                 None => {
-                    errors.push(ValidationError::schema(
-                        child(pointer, key),
-                        format!("Field '{key}' is not supported"),
-                    ));
+                    errors
+                        .push(ValidationError::schema(child(pointer, key), format!("Field '{key}' is not supported")));
                 }
             },
         }
     }
     if top_level && !object.contains_key("Next") {
-        errors.push(ValidationError::schema(
-            pointer,
-            "The field 'Next' is required but was missing",
-        ));
+        errors.push(ValidationError::schema(pointer, "The field 'Next' is required but was missing"));
     }
 
     if let Some(&(first, first_value)) = composites.first() {
@@ -669,10 +646,7 @@ fn compile_object(
             None
         }
     };
-    Some(Node::Compare {
-        variable: variable?,
-        test: test?,
-    })
+    Some(Node::Compare { variable: variable?, test: test? })
 }
 
 /// Compiles the value of `And`, `Or` (non-empty arrays of rules) or `Not` (a rule) at `pointer`.
@@ -697,11 +671,7 @@ fn compile_composite(name: &str, value: &Value, pointer: &str, errors: &mut Vec<
         return None;
     }
     let nodes = nodes.into_boxed_slice();
-    Some(if name == "And" {
-        Node::And(nodes)
-    } else {
-        Node::Or(nodes)
-    })
+    Some(if name == "And" { Node::And(nodes) } else { Node::Or(nodes) })
 }
 
 /// Compiles a path-valued field (`Variable` or a `…Path` operand).
@@ -740,10 +710,7 @@ fn compile_test(
             Family::Timestamp => Test::Timestamp(op.relation, Operand::Path(path)),
             // `operator` never marks these as path operators; report rather than panic.
             Family::Matches | Family::Is(_) => {
-                errors.push(ValidationError::schema(
-                    pointer,
-                    format!("Field '{name}' is not supported"),
-                ));
+                errors.push(ValidationError::schema(pointer, format!("Field '{name}' is not supported")));
                 return None;
             }
         });
@@ -767,17 +734,12 @@ fn compile_test(
         },
         Family::Timestamp => match value.as_str().and_then(timestamp::parse_epoch_nanos) {
             Some(nanos) => Some(Test::Timestamp(op.relation, Operand::Literal(nanos))),
-            None => fail(wrong_type(
-                name,
-                "valid ISO-8601 extended offset date-time format string",
-            )),
+            None => fail(wrong_type(name, "valid ISO-8601 extended offset date-time format string")),
         },
         Family::Matches => match value.as_str() {
             Some(text) => match Pattern::compile(text) {
                 Ok(pattern) => Some(Test::Matches(pattern)),
-                Err(reason) => fail(format!(
-                    "The value for the field '{name}' is not a valid pattern: {reason}"
-                )),
+                Err(reason) => fail(format!("The value for the field '{name}' is not a valid pattern: {reason}")),
             },
             None => fail(wrong_type(name, "STRING")),
         },
@@ -883,13 +845,9 @@ mod tests {
 
     #[test]
     fn string_wrong_type_is_false() {
-        for name in [
-            "StringEquals",
-            "StringLessThan",
-            "StringGreaterThan",
-            "StringLessThanEquals",
-            "StringGreaterThanEquals",
-        ] {
+        for name in
+            ["StringEquals", "StringLessThan", "StringGreaterThan", "StringLessThanEquals", "StringGreaterThanEquals"]
+        {
             for value in [json!(null), json!(1), json!(true), json!(["a"]), json!({"a": 1})] {
                 assert!(!op(name, json!("a"), value.clone()), "{name} on {value}");
             }
@@ -1019,31 +977,11 @@ mod tests {
     #[test]
     fn numeric_large_integers_compare_exactly() {
         // 2^53 + 1 is not representable as f64: compared as f64 these would be equal.
-        assert!(!op(
-            "NumericEquals",
-            json!(9_007_199_254_740_993_i64),
-            json!(9_007_199_254_740_992_i64)
-        ));
-        assert!(op(
-            "NumericGreaterThan",
-            json!(9_007_199_254_740_992_i64),
-            json!(9_007_199_254_740_993_i64)
-        ));
-        assert!(!op(
-            "NumericEquals",
-            json!(9_007_199_254_740_992.0),
-            json!(9_007_199_254_740_993_i64)
-        ));
-        assert!(op(
-            "NumericGreaterThan",
-            json!(9_007_199_254_740_992.0),
-            json!(9_007_199_254_740_993_i64)
-        ));
-        assert!(op(
-            "NumericLessThan",
-            json!(9_007_199_254_740_994.0),
-            json!(9_007_199_254_740_993_i64)
-        ));
+        assert!(!op("NumericEquals", json!(9_007_199_254_740_993_i64), json!(9_007_199_254_740_992_i64)));
+        assert!(op("NumericGreaterThan", json!(9_007_199_254_740_992_i64), json!(9_007_199_254_740_993_i64)));
+        assert!(!op("NumericEquals", json!(9_007_199_254_740_992.0), json!(9_007_199_254_740_993_i64)));
+        assert!(op("NumericGreaterThan", json!(9_007_199_254_740_992.0), json!(9_007_199_254_740_993_i64)));
+        assert!(op("NumericLessThan", json!(9_007_199_254_740_994.0), json!(9_007_199_254_740_993_i64)));
         assert!(op("NumericGreaterThan", json!(-1), json!(u64::MAX)));
         assert!(op("NumericLessThan", json!(u64::MAX), json!(i64::MIN)));
         assert!(op("NumericLessThan", json!(1e300), json!(u64::MAX)));
@@ -1105,14 +1043,8 @@ mod tests {
         assert_eq!(Num::Int(3).compare(Num::Float(3.5)), Some(Ordering::Less));
         assert_eq!(Num::Int(-3).compare(Num::Float(-3.5)), Some(Ordering::Greater));
         assert_eq!(Num::Int(i64::MAX).compare(Num::Float(TWO_POW_63)), Some(Ordering::Less));
-        assert_eq!(
-            Num::Int(i64::MIN).compare(Num::Float(-TWO_POW_63)),
-            Some(Ordering::Equal)
-        );
-        assert_eq!(
-            Num::UInt(u64::MAX).compare(Num::Float(TWO_POW_64)),
-            Some(Ordering::Less)
-        );
+        assert_eq!(Num::Int(i64::MIN).compare(Num::Float(-TWO_POW_63)), Some(Ordering::Equal));
+        assert_eq!(Num::UInt(u64::MAX).compare(Num::Float(TWO_POW_64)), Some(Ordering::Less));
         assert_eq!(Num::Float(0.5).compare(Num::UInt(0)), Some(Ordering::Greater));
         assert_eq!(Num::Float(f64::NAN).compare(Num::Int(0)), None);
         assert_eq!(Num::UInt(1).compare(Num::Int(-1)), Some(Ordering::Greater));
@@ -1150,11 +1082,7 @@ mod tests {
     fn timestamp_operators() {
         assert!(op("TimestampEquals", json!(T0), json!(T0)));
         assert!(op("TimestampEquals", json!(T0), json!(T0_PLUS_ONE)));
-        assert!(op(
-            "TimestampEquals",
-            json!(T0),
-            json!("2016-12-05T21:29:29.000000000Z")
-        ));
+        assert!(op("TimestampEquals", json!(T0), json!("2016-12-05T21:29:29.000000000Z")));
         assert!(!op("TimestampEquals", json!(T0), json!(T1)));
         assert!(op("TimestampLessThan", json!(T1), json!(T0)));
         assert!(!op("TimestampLessThan", json!(T0), json!(T0_PLUS_ONE)));
@@ -1164,11 +1092,7 @@ mod tests {
         assert!(!op("TimestampLessThanEquals", json!(T0), json!(T1)));
         assert!(op("TimestampGreaterThanEquals", json!(T0_PLUS_ONE), json!(T0)));
         assert!(!op("TimestampGreaterThanEquals", json!(T1), json!(T0)));
-        assert!(op(
-            "TimestampLessThan",
-            json!("2016-12-05T21:29:29-00:30"),
-            json!(T0_PLUS_ONE)
-        ));
+        assert!(op("TimestampLessThan", json!("2016-12-05T21:29:29-00:30"), json!(T0_PLUS_ONE)));
     }
 
     #[test]
@@ -1227,10 +1151,7 @@ mod tests {
             (json!(""), [false, false, true, false, false]),
             (json!("null"), [false, false, true, false, false]),
             (json!("2012-10-09T19:00:55Z"), [false, false, true, false, true]),
-            (
-                json!("2012-10-09T19:00:55.123+05:00"),
-                [false, false, true, false, true],
-            ),
+            (json!("2012-10-09T19:00:55.123+05:00"), [false, false, true, false, true]),
             (json!("2012-10-09T19:00:55"), [false, false, true, false, false]),
             (json!(true), [false, false, false, true, false]),
             (json!(false), [false, false, false, true, false]),
@@ -1240,47 +1161,21 @@ mod tests {
         let names = ["IsNull", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"];
         for (value, expected) in table {
             for (name, expected) in names.iter().zip(expected) {
-                assert_eq!(
-                    op(name, json!(true), value.clone()),
-                    expected,
-                    "{name}: true on {value}"
-                );
-                assert_eq!(
-                    op(name, json!(false), value.clone()),
-                    !expected,
-                    "{name}: false on {value}"
-                );
+                assert_eq!(op(name, json!(true), value.clone()), expected, "{name}: true on {value}");
+                assert_eq!(op(name, json!(false), value.clone()), !expected, "{name}: false on {value}");
             }
             assert!(op("IsPresent", json!(true), value.clone()), "IsPresent on {value}");
-            assert!(
-                !op("IsPresent", json!(false), value.clone()),
-                "IsPresent: false on {value}"
-            );
+            assert!(!op("IsPresent", json!(false), value.clone()), "IsPresent: false on {value}");
         }
     }
 
     #[test]
     fn is_present_on_missing_variable() {
-        assert_eq!(
-            eval(json!({"Variable": "$.missing", "IsPresent": true}), json!({})),
-            Ok(false)
-        );
-        assert_eq!(
-            eval(json!({"Variable": "$.missing", "IsPresent": false}), json!({})),
-            Ok(true)
-        );
-        assert_eq!(
-            eval(json!({"Variable": "$.a.b.c", "IsPresent": true}), json!({"a": 1})),
-            Ok(false)
-        );
-        assert_eq!(
-            eval(json!({"Variable": "$.a[3]", "IsPresent": true}), json!({"a": [1]})),
-            Ok(false)
-        );
-        assert_eq!(
-            eval(json!({"Variable": "$.a", "IsPresent": true}), json!({"a": null})),
-            Ok(true)
-        );
+        assert_eq!(eval(json!({"Variable": "$.missing", "IsPresent": true}), json!({})), Ok(false));
+        assert_eq!(eval(json!({"Variable": "$.missing", "IsPresent": false}), json!({})), Ok(true));
+        assert_eq!(eval(json!({"Variable": "$.a.b.c", "IsPresent": true}), json!({"a": 1})), Ok(false));
+        assert_eq!(eval(json!({"Variable": "$.a[3]", "IsPresent": true}), json!({"a": [1]})), Ok(false));
+        assert_eq!(eval(json!({"Variable": "$.a", "IsPresent": true}), json!({"a": null})), Ok(true));
     }
 
     // --- Missing paths -------------------------------------------------------
@@ -1313,12 +1208,7 @@ mod tests {
 
     #[test]
     fn missing_operand_path_is_a_runtime_failure() {
-        for name in [
-            "StringEqualsPath",
-            "NumericLessThanPath",
-            "BooleanEqualsPath",
-            "TimestampGreaterThanPath",
-        ] {
+        for name in ["StringEqualsPath", "NumericLessThanPath", "BooleanEqualsPath", "TimestampGreaterThanPath"] {
             let result = eval(json!({"Variable": "$.v", name: "$.other"}), json!({"v": 1}));
             assert_eq!(result, Err(runtime("$.other")), "{name}");
             // Even when the variable has the wrong type for the comparison.
@@ -1364,18 +1254,9 @@ mod tests {
             ]},
             {"Not": {"Not": {"Variable": "$.force", "BooleanEquals": true}}}
         ]});
-        assert!(check(
-            rule.clone(),
-            json!({"kind": "file", "name": "a.txt", "force": false})
-        ));
-        assert!(!check(
-            rule.clone(),
-            json!({"kind": "file", "name": "a.tmp", "force": false})
-        ));
-        assert!(check(
-            rule.clone(),
-            json!({"kind": "file", "name": "a.tmp", "force": true})
-        ));
+        assert!(check(rule.clone(), json!({"kind": "file", "name": "a.txt", "force": false})));
+        assert!(!check(rule.clone(), json!({"kind": "file", "name": "a.tmp", "force": false})));
+        assert!(check(rule.clone(), json!({"kind": "file", "name": "a.tmp", "force": true})));
         assert!(!check(rule, json!({"kind": "dir", "name": "a.txt", "force": false})));
     }
 
@@ -1411,10 +1292,7 @@ mod tests {
         assert!(rule.uses_context());
         let context = json!({"Execution": {"Name": "run-1"}});
         assert_eq!(rule.evaluate(&json!({}), &context), Ok(true));
-        assert_eq!(
-            rule.evaluate(&json!({}), &json!({"Execution": {"Name": "run-2"}})),
-            Ok(false)
-        );
+        assert_eq!(rule.evaluate(&json!({}), &json!({"Execution": {"Name": "run-2"}})), Ok(false));
 
         let nested = compile(json!({"Not": {"Variable": "$.n", "NumericLessThanPath": "$$.Map.Item.Index"}}));
         assert!(nested.uses_context());
@@ -1430,14 +1308,8 @@ mod tests {
     #[test]
     fn variables_follow_nested_paths() {
         let input = json!({"order": {"items": [{"price": 5}, {"price": 12}]}});
-        assert!(check(
-            json!({"Variable": "$.order.items[1].price", "NumericGreaterThan": 10}),
-            input.clone()
-        ));
-        assert!(check(
-            json!({"Variable": "$['order']['items'][0]['price']", "NumericEquals": 5}),
-            input
-        ));
+        assert!(check(json!({"Variable": "$.order.items[1].price", "NumericGreaterThan": 10}), input.clone()));
+        assert!(check(json!({"Variable": "$['order']['items'][0]['price']", "NumericEquals": 5}), input));
         assert!(check(json!({"Variable": "$", "StringEquals": "whole"}), json!("whole")));
     }
 
@@ -1493,10 +1365,7 @@ mod tests {
 
     #[test]
     fn top_level_rule_needs_next() {
-        assert_eq!(
-            errors(json!({"Variable": "$.x", "IsNull": true}), true),
-            vec![schema("")]
-        );
+        assert_eq!(errors(json!({"Variable": "$.x", "IsNull": true}), true), vec![schema("")]);
         assert_eq!(
             messages(json!({"Variable": "$.x", "IsNull": true}), true),
             vec!["The field 'Next' is required but was missing"]
@@ -1561,16 +1430,10 @@ mod tests {
     fn composite_shapes() {
         assert_eq!(errors(json!({"And": []}), false), vec![schema("/And")]);
         assert_eq!(errors(json!({"Or": []}), false), vec![schema("/Or")]);
-        assert_eq!(
-            errors(json!({"And": {"Variable": "$.x", "IsNull": true}}), false),
-            vec![schema("/And")]
-        );
+        assert_eq!(errors(json!({"And": {"Variable": "$.x", "IsNull": true}}), false), vec![schema("/And")]);
         assert_eq!(errors(json!({"Not": []}), false), vec![schema("/Not")]);
         assert_eq!(errors(json!({"Not": "x"}), false), vec![schema("/Not")]);
-        assert_eq!(
-            errors(json!({"And": [1, {"Variable": "$.x", "IsNull": true}]}), false),
-            vec![schema("/And/0")]
-        );
+        assert_eq!(errors(json!({"And": [1, {"Variable": "$.x", "IsNull": true}]}), false), vec![schema("/And/0")]);
         assert_eq!(errors(json!("rule"), false), vec![schema("")]);
         assert_eq!(errors(json!({"Not": {}}), false), vec![schema("/Not")]);
     }
@@ -1602,11 +1465,7 @@ mod tests {
         ];
         for (name, operand) in cases {
             let rule = json!({"Variable": "$.v", name: operand});
-            assert_eq!(
-                errors(rule, false),
-                vec![schema(&format!("/{name}"))],
-                "{name}: {operand}"
-            );
+            assert_eq!(errors(rule, false), vec![schema(&format!("/{name}"))], "{name}: {operand}");
         }
         assert_eq!(
             messages(json!({"Variable": "$.v", "NumericEquals": "1"}), false),
@@ -1617,18 +1476,9 @@ mod tests {
     #[test]
     fn paths_are_checked() {
         let invalid = |suffix: &str| (format!("{AT}{suffix}"), ValidationCode::InvalidJsonPath);
-        assert_eq!(
-            errors(json!({"Variable": "x", "IsNull": true}), false),
-            vec![invalid("/Variable")]
-        );
-        assert_eq!(
-            errors(json!({"Variable": "$.", "IsNull": true}), false),
-            vec![invalid("/Variable")]
-        );
-        assert_eq!(
-            errors(json!({"Variable": 1, "IsNull": true}), false),
-            vec![schema("/Variable")]
-        );
+        assert_eq!(errors(json!({"Variable": "x", "IsNull": true}), false), vec![invalid("/Variable")]);
+        assert_eq!(errors(json!({"Variable": "$.", "IsNull": true}), false), vec![invalid("/Variable")]);
+        assert_eq!(errors(json!({"Variable": 1, "IsNull": true}), false), vec![schema("/Variable")]);
         assert_eq!(
             errors(json!({"Variable": "$.x", "StringEqualsPath": "y"}), false),
             vec![invalid("/StringEqualsPath")]
@@ -1642,22 +1492,12 @@ mod tests {
             vec![invalid("/Variable"), invalid("/TimestampEqualsPath")]
         );
         // Variable and the …Path operands are Reference Paths: one node, no filters or wildcards.
-        assert_eq!(
-            errors(json!({"Variable": "$.items[?(@.x)]", "IsNull": true}), false),
-            vec![invalid("/Variable")]
-        );
+        assert_eq!(errors(json!({"Variable": "$.items[?(@.x)]", "IsNull": true}), false), vec![invalid("/Variable")]);
         assert_eq!(
             errors(json!({"Variable": "$.a", "NumericEqualsPath": "$.b[*]"}), false),
             vec![invalid("/NumericEqualsPath")]
         );
-        assert!(
-            Rule::compile(
-                &json!({"Variable": "$$.Execution.Input['a b'][0]", "IsNull": true}),
-                AT,
-                false
-            )
-            .is_ok()
-        );
+        assert!(Rule::compile(&json!({"Variable": "$$.Execution.Input['a b'][0]", "IsNull": true}), AT, false).is_ok());
     }
 
     #[test]

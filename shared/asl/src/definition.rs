@@ -47,10 +47,7 @@ impl Definition {
 
     /// Looks a state up by name (for tools; the engine uses ids).
     pub fn state_id(&self, name: &str) -> Option<StateId> {
-        self.states
-            .iter()
-            .position(|s| s.name == name)
-            .map(|i| StateId(i as u32))
+        self.states.iter().position(|s| s.name == name).map(|i| StateId(i as u32))
     }
 }
 

@@ -66,11 +66,7 @@ pub struct ValidationError {
 impl ValidationError {
     /// A new error at `pointer`.
     pub fn new(code: ValidationCode, pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        ValidationError {
-            code,
-            pointer: pointer.into(),
-            message: message.into(),
-        }
+        ValidationError { code, pointer: pointer.into(), message: message.into() }
     }
 
     /// A `SCHEMA_VALIDATION_FAILED` error at `pointer`.
@@ -102,10 +98,7 @@ pub struct Failure {
 impl Failure {
     /// A failure with the given name and cause.
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
-        Failure {
-            error: error.into(),
-            cause: cause.into(),
-        }
+        Failure { error: error.into(), cause: cause.into() }
     }
 
     /// A `States.Runtime` failure.

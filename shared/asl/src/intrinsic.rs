@@ -54,11 +54,7 @@ impl Intrinsic {
             return Err(parser.error("unexpected text after the closing ')'"));
         }
         let uses_context = call.uses_context();
-        Ok(Intrinsic {
-            text: text.to_owned(),
-            call,
-            uses_context,
-        })
+        Ok(Intrinsic { text: text.to_owned(), call, uses_context })
     }
 
     /// The call as written.
@@ -291,10 +287,7 @@ struct Parser<'t> {
 
 impl Parser<'_> {
     fn error(&self, message: &str) -> String {
-        format!(
-            "{message} (at character {} of the intrinsic function '{}')",
-            self.pos, self.text
-        )
+        format!("{message} (at character {} of the intrinsic function '{}')", self.pos, self.text)
     }
 
     fn peek(&self) -> Option<char> {
@@ -316,10 +309,7 @@ impl Parser<'_> {
     /// A word made of letters, digits, `_` and `.` (function names, keywords).
     fn word(&mut self) -> &str {
         let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        {
+        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
             self.bump();
         }
         &self.text[start..self.pos]
@@ -328,9 +318,7 @@ impl Parser<'_> {
     /// `States.Name(arg, …)`; `depth` counts the calls enclosing it, itself included.
     fn call(&mut self, depth: usize) -> Result<Call, String> {
         if depth > MAX_NESTING {
-            return Err(self.error(&format!(
-                "intrinsic functions cannot be nested more than {MAX_NESTING} deep"
-            )));
+            return Err(self.error(&format!("intrinsic functions cannot be nested more than {MAX_NESTING} deep")));
         }
         let start = self.pos;
         let name = self.word().to_owned();
@@ -443,19 +431,13 @@ impl Parser<'_> {
                 Some(c) => value.push(c),
             }
         }
-        Ok(Arg::Str {
-            value: Value::String(value),
-            holes,
-        })
+        Ok(Arg::Str { value: Value::String(value), holes })
     }
 
     /// A JSON number: `-12`, `3.5`, `1e3`.
     fn number(&mut self) -> Result<Arg, String> {
         let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
-        {
+        while self.peek().is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E')) {
             self.bump();
         }
         let token = &self.text[start..self.pos];
@@ -526,11 +508,7 @@ fn check_static(call: &Call) -> Result<(), String> {
     let count = call.args.len();
     let (min, max) = func.arity();
     if count < min || max.is_some_and(|max| count > max) {
-        return Err(format!(
-            "{} takes {}, but {count} were given",
-            func.name(),
-            func.arity_text()
-        ));
+        return Err(format!("{} takes {}, but {count} were given", func.name(), func.arity_text()));
     }
     for (index, arg) in call.args.iter().enumerate() {
         let value = match arg {
@@ -603,22 +581,11 @@ fn fail(func: Func, problem: impl std::fmt::Display) -> Failure {
 
 fn wrong_type(func: Func, index: usize, value: &Value) -> Failure {
     let ty = func.param(index);
-    fail(
-        func,
-        format_args!(
-            "argument {} must be {}, but got {}",
-            index + 1,
-            ty.describe(),
-            type_name(value)
-        ),
-    )
+    fail(func, format_args!("argument {} must be {}, but got {}", index + 1, ty.describe(), type_name(value)))
 }
 
 fn wrong_arity(func: Func, count: usize) -> Failure {
-    fail(
-        func,
-        format_args!("takes {}, but {count} were given", func.arity_text()),
-    )
+    fail(func, format_args!("takes {}, but {count} were given", func.arity_text()))
 }
 
 fn string_arg(func: Func, index: usize, value: &Value) -> Result<&str, Failure> {
@@ -647,12 +614,7 @@ fn int_arg(func: Func, index: usize, value: &Value) -> Result<i64, Failure> {
         return Ok(i);
     }
     let as_int = n.as_f64().filter(|f| f.fract() == 0.0).and_then(f64_to_i64);
-    as_int.ok_or_else(|| {
-        fail(
-            func,
-            format_args!("argument {} must be an integer, but got {n}", index + 1),
-        )
-    })
+    as_int.ok_or_else(|| fail(func, format_args!("argument {} must be an integer, but got {n}", index + 1)))
 }
 
 /// `f` as an `i64` when it is an integral value in range.
@@ -694,10 +656,7 @@ fn check_len(func: Func, index: usize, text: &str) -> Result<(), Failure> {
     if chars > MAX_DATA_CHARS {
         return Err(fail(
             func,
-            format_args!(
-                "argument {} is {chars} characters long; the maximum is {MAX_DATA_CHARS}",
-                index + 1
-            ),
+            format_args!("argument {} is {chars} characters long; the maximum is {MAX_DATA_CHARS}", index + 1),
         ));
     }
     Ok(())
@@ -721,15 +680,11 @@ fn apply(call: &Call, args: Vec<Cow<'_, Value>>, entropy: &mut dyn Entropy) -> R
         (Func::ArrayPartition, [array, size]) => {
             let array = array_arg(func, 0, array)?;
             let size = int_arg(func, 1, size)?;
-            let size = usize::try_from(size).ok().filter(|&s| s > 0).ok_or_else(|| {
-                fail(
-                    func,
-                    format_args!("the chunk size must be greater than 0, but got {size}"),
-                )
-            })?;
-            Ok(Value::Array(
-                array.chunks(size).map(|chunk| Value::Array(chunk.to_vec())).collect(),
-            ))
+            let size = usize::try_from(size)
+                .ok()
+                .filter(|&s| s > 0)
+                .ok_or_else(|| fail(func, format_args!("the chunk size must be greater than 0, but got {size}")))?;
+            Ok(Value::Array(array.chunks(size).map(|chunk| Value::Array(chunk.to_vec())).collect()))
         }
         (Func::ArrayContains, [array, value]) => {
             let array = array_arg(func, 0, array)?;
@@ -744,16 +699,9 @@ fn apply(call: &Call, args: Vec<Cow<'_, Value>>, entropy: &mut dyn Entropy) -> R
         (Func::ArrayGetItem, [array, index]) => {
             let array = array_arg(func, 0, array)?;
             let index = int_arg(func, 1, index)?;
-            usize::try_from(index)
-                .ok()
-                .and_then(|i| array.get(i))
-                .cloned()
-                .ok_or_else(|| {
-                    fail(
-                        func,
-                        format_args!("index {index} is out of bounds for an array of length {}", array.len()),
-                    )
-                })
+            usize::try_from(index).ok().and_then(|i| array.get(i)).cloned().ok_or_else(|| {
+                fail(func, format_args!("index {index} is out of bounds for an array of length {}", array.len()))
+            })
         }
         (Func::ArrayLength, [array]) => Ok(Value::from(array_arg(func, 0, array)?.len())),
         (Func::ArrayUnique, [array]) => {
@@ -773,9 +721,7 @@ fn apply(call: &Call, args: Vec<Cow<'_, Value>>, entropy: &mut dyn Entropy) -> R
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(text)
                 .map_err(|e| fail(func, format_args!("the argument is not valid base64: {e}")))?;
-            String::from_utf8(bytes)
-                .map(Value::String)
-                .map_err(|_| fail(func, "the decoded data is not valid UTF-8"))
+            String::from_utf8(bytes).map(Value::String).map_err(|_| fail(func, "the decoded data is not valid UTF-8"))
         }
         (Func::Hash, [data, algorithm]) => {
             let data = string_arg(func, 0, data)?;
@@ -803,10 +749,7 @@ fn apply(call: &Call, args: Vec<Cow<'_, Value>>, entropy: &mut dyn Entropy) -> R
             let start = truncate(func, 0, start)?;
             let end = truncate(func, 1, end)?;
             if end <= start {
-                return Err(fail(
-                    func,
-                    format_args!("the end ({end}) must be greater than the start ({start})"),
-                ));
+                return Err(fail(func, format_args!("the end ({end}) must be greater than the start ({start})")));
             }
             let bits = match seed {
                 [] => entropy.next_u64(),
@@ -888,24 +831,15 @@ fn array_range(start: i64, end: i64, step: i64) -> Result<Value, Failure> {
     }
     let (start, end, step) = (i128::from(start), i128::from(end), i128::from(step));
     let span = end - start;
-    let count = if span != 0 && (span < 0) != (step < 0) {
-        0
-    } else {
-        span / step + 1
-    };
+    let count = if span != 0 && (span < 0) != (step < 0) { 0 } else { span / step + 1 };
     if count > MAX_RANGE_ITEMS {
-        return Err(fail(
-            func,
-            format_args!("the result would have {count} items; the maximum is {MAX_RANGE_ITEMS}"),
-        ));
+        return Err(fail(func, format_args!("the result would have {count} items; the maximum is {MAX_RANGE_ITEMS}")));
     }
     let items = (0..count)
         .map(|i| {
             let item = start + i * step;
             // Between start and end, both i64.
-            i64::try_from(item)
-                .map(Value::from)
-                .map_err(|_| fail(func, "range item out of range"))
+            i64::try_from(item).map(Value::from).map_err(|_| fail(func, "range item out of range"))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Value::Array(items))
@@ -954,14 +888,7 @@ fn uuid_v4(high: u64, low: u64) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex = hex::encode(bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 /// A JSON value hashed and compared by deep equality (object key order
@@ -1036,10 +963,7 @@ mod tests {
 
     impl Fixed {
         fn new(values: &[u64]) -> Self {
-            Fixed {
-                values: values.to_vec(),
-                next: 0,
-            }
+            Fixed { values: values.to_vec(), next: 0 }
         }
     }
 
@@ -1053,11 +977,7 @@ mod tests {
 
     fn run_with(text: &str, input: &Value, context: &Value, entropy: &mut Fixed) -> Result<Value, Failure> {
         let intrinsic = Intrinsic::parse(text).unwrap_or_else(|e| panic!("{text} should parse: {e}"));
-        let mut env = Env {
-            input,
-            context,
-            entropy,
-        };
+        let mut env = Env { input, context, entropy };
         intrinsic.evaluate(&mut env)
     }
 
@@ -1108,13 +1028,7 @@ mod tests {
 
     #[test]
     fn parse_rejects_unknown_functions() {
-        for text in [
-            "States.Foo(1)",
-            "states.Format('x')",
-            "Format('x')",
-            "States.Array(States.Nope())",
-            "Foo.Bar()",
-        ] {
+        for text in ["States.Foo(1)", "states.Format('x')", "Format('x')", "States.Array(States.Nope())", "Foo.Bar()"] {
             let e = parse_error(text);
             assert!(e.contains("is not a supported intrinsic function"), "{text}: {e}");
         }
@@ -1123,12 +1037,8 @@ mod tests {
 
     #[test]
     fn parse_rejects_bad_escapes_and_strings() {
-        for text in [
-            r"States.Format('a\nb')",
-            r"States.Format('a\\\x')",
-            r"States.Format('a\')",
-            "States.Format('abc)",
-        ] {
+        for text in [r"States.Format('a\nb')", r"States.Format('a\\\x')", r"States.Format('a\')", "States.Format('abc)"]
+        {
             parse_error(text);
         }
         assert!(parse_error(r"States.Format('a\nb')").contains("invalid escape"));
@@ -1237,21 +1147,14 @@ mod tests {
 
     #[test]
     fn literal_only_calls_do_not_use_context() {
-        assert!(
-            !Intrinsic::parse("States.Format('{}', States.UUID())")
-                .unwrap()
-                .uses_context()
-        );
+        assert!(!Intrinsic::parse("States.Format('{}', States.UUID())").unwrap().uses_context());
     }
 
     // ---- States.Format ----------------------------------------------------
 
     #[test]
     fn format_basic() {
-        assert_eq!(
-            eval("States.Format('Hello, my name is {}.', 'Jane')"),
-            json!("Hello, my name is Jane.")
-        );
+        assert_eq!(eval("States.Format('Hello, my name is {}.', 'Jane')"), json!("Hello, my name is Jane."));
         assert_eq!(eval("States.Format('plain')"), json!("plain"));
         assert_eq!(eval("States.Format('')"), json!(""));
         assert_eq!(
@@ -1280,19 +1183,13 @@ mod tests {
     #[test]
     fn format_rejects_objects_and_arrays() {
         let cause = fails(r#"States.Format('{}', States.StringToJson('{"a":1}'))"#);
-        assert!(
-            cause.contains("States.Format") && cause.contains("argument 2"),
-            "{cause}"
-        );
+        assert!(cause.contains("States.Format") && cause.contains("argument 2"), "{cause}");
         fails("States.Format('{} {}', 1, States.Array(1))");
     }
 
     #[test]
     fn format_computed_template() {
-        assert_eq!(
-            eval(r#"States.Format(States.StringToJson('"{} and {}"'), 1, 'b')"#),
-            json!("1 and b")
-        );
+        assert_eq!(eval(r#"States.Format(States.StringToJson('"{} and {}"'), 1, 'b')"#), json!("1 and b"));
         let cause = fails(r#"States.Format(States.StringToJson('"{} and {}"'), 1)"#);
         assert!(cause.contains("placeholder"), "{cause}");
         let cause = fails("States.Format(States.Array())");
@@ -1301,14 +1198,8 @@ mod tests {
 
     #[test]
     fn format_nested_calls() {
-        assert_eq!(
-            eval("States.Format('{}', States.ArrayLength(States.Array(1,2)))"),
-            json!("2")
-        );
-        assert_eq!(
-            eval("States.Format('{}-{}', States.MathAdd(1, 2), States.Format('<{}>', 'x'))"),
-            json!("3-<x>")
-        );
+        assert_eq!(eval("States.Format('{}', States.ArrayLength(States.Array(1,2)))"), json!("2"));
+        assert_eq!(eval("States.Format('{}-{}', States.MathAdd(1, 2), States.Format('<{}>', 'x'))"), json!("3-<x>"));
     }
 
     // ---- JSON -------------------------------------------------------------
@@ -1319,10 +1210,7 @@ mod tests {
         assert_eq!(eval("States.StringToJson(' [1, \"a\", null] ')"), json!([1, "a", null]));
         assert_eq!(eval("States.StringToJson('3')"), json!(3));
         let cause = fails("States.StringToJson('{not json')");
-        assert!(
-            cause.contains("States.StringToJson") && cause.contains("not valid JSON"),
-            "{cause}"
-        );
+        assert!(cause.contains("States.StringToJson") && cause.contains("not valid JSON"), "{cause}");
         fails("States.StringToJson('')");
         fails("States.StringToJson(States.Array())");
     }
@@ -1337,10 +1225,7 @@ mod tests {
         assert_eq!(eval("States.JsonToString(12)"), json!("12"));
         assert_eq!(eval("States.JsonToString(null)"), json!("null"));
         // Key order is preserved.
-        assert_eq!(
-            eval(r#"States.JsonToString(States.StringToJson('{"z":1,"a":2}'))"#),
-            json!(r#"{"z":1,"a":2}"#)
-        );
+        assert_eq!(eval(r#"States.JsonToString(States.StringToJson('{"z":1,"a":2}'))"#), json!(r#"{"z":1,"a":2}"#));
     }
 
     // ---- arrays -----------------------------------------------------------
@@ -1348,18 +1233,12 @@ mod tests {
     #[test]
     fn array() {
         assert_eq!(eval("States.Array()"), json!([]));
-        assert_eq!(
-            eval("States.Array('a', 1, true, null, States.Array(2))"),
-            json!(["a", 1, true, null, [2]])
-        );
+        assert_eq!(eval("States.Array('a', 1, true, null, States.Array(2))"), json!(["a", 1, true, null, [2]]));
     }
 
     #[test]
     fn array_partition() {
-        assert_eq!(
-            eval("States.ArrayPartition(States.Array(1,2,3,4,5,6,7), 4)"),
-            json!([[1, 2, 3, 4], [5, 6, 7]])
-        );
+        assert_eq!(eval("States.ArrayPartition(States.Array(1,2,3,4,5,6,7), 4)"), json!([[1, 2, 3, 4], [5, 6, 7]]));
         assert_eq!(eval("States.ArrayPartition(States.Array(1,2), 2)"), json!([[1, 2]]));
         assert_eq!(eval("States.ArrayPartition(States.Array(1,2), 5.0)"), json!([[1, 2]]));
         assert_eq!(eval("States.ArrayPartition(States.Array(), 3)"), json!([]));
@@ -1367,18 +1246,12 @@ mod tests {
         fails("States.ArrayPartition(States.Array(1), -1)");
         assert!(fails("States.ArrayPartition(States.Array(1), 2.5)").contains("integer"));
         let cause = fails("States.ArrayPartition(States.StringToJson('\"abc\"'), 2)");
-        assert!(
-            cause.contains("States.ArrayPartition: argument 1 must be an array, but got string"),
-            "{cause}"
-        );
+        assert!(cause.contains("States.ArrayPartition: argument 1 must be an array, but got string"), "{cause}");
     }
 
     #[test]
     fn array_contains() {
-        assert_eq!(
-            eval("States.ArrayContains(States.Array(1,2,3,4,5,6,7,8,9), 5)"),
-            json!(true)
-        );
+        assert_eq!(eval("States.ArrayContains(States.Array(1,2,3,4,5,6,7,8,9), 5)"), json!(true));
         assert_eq!(eval("States.ArrayContains(States.Array(1,2,3), 4)"), json!(false));
         assert_eq!(eval("States.ArrayContains(States.Array(1,'2'), 2)"), json!(false));
         assert_eq!(
@@ -1406,10 +1279,7 @@ mod tests {
         assert_eq!(eval("States.ArrayRange(0, -9, -3)"), json!([0, -3, -6, -9]));
         assert_eq!(eval("States.ArrayRange(5, 1, 1)"), json!([]));
         assert_eq!(eval("States.ArrayRange(1, 5, -1)"), json!([]));
-        assert_eq!(
-            eval("States.ArrayRange(0, 999, 1)").as_array().map(Vec::len),
-            Some(1000)
-        );
+        assert_eq!(eval("States.ArrayRange(0, 999, 1)").as_array().map(Vec::len), Some(1000));
         assert!(fails("States.ArrayRange(0, 1000, 1)").contains("1001 items"));
         assert!(fails("States.ArrayRange(1, 9, 0)").contains("step"));
         assert!(fails("States.ArrayRange(0.5, 9, 1)").contains("integer"));
@@ -1424,14 +1294,8 @@ mod tests {
 
     #[test]
     fn array_get_item() {
-        assert_eq!(
-            eval("States.ArrayGetItem(States.Array(1,2,3,4,5,6,7,8,9), 5)"),
-            json!(6)
-        );
-        assert_eq!(
-            eval("States.ArrayGetItem(States.Array('a', States.Array(1)), 1)"),
-            json!([1])
-        );
+        assert_eq!(eval("States.ArrayGetItem(States.Array(1,2,3,4,5,6,7,8,9), 5)"), json!(6));
+        assert_eq!(eval("States.ArrayGetItem(States.Array('a', States.Array(1)), 1)"), json!([1]));
         assert!(fails("States.ArrayGetItem(States.Array(1,2,3), 3)").contains("out of bounds"));
         fails("States.ArrayGetItem(States.Array(1,2,3), -1)");
         fails("States.ArrayGetItem(States.Array(1,2,3), 1.5)");
@@ -1443,18 +1307,12 @@ mod tests {
         assert_eq!(eval("States.ArrayLength(States.Array(1,2,3,4,5,6,7,8,9))"), json!(9));
         assert_eq!(eval("States.ArrayLength(States.Array())"), json!(0));
         let cause = fails("States.ArrayLength(States.StringToJson('{}'))");
-        assert!(
-            cause.contains("States.ArrayLength: argument 1 must be an array, but got object"),
-            "{cause}"
-        );
+        assert!(cause.contains("States.ArrayLength: argument 1 must be an array, but got object"), "{cause}");
     }
 
     #[test]
     fn array_unique() {
-        assert_eq!(
-            eval("States.ArrayUnique(States.Array(1,2,3,3,3,3,3,3,4))"),
-            json!([1, 2, 3, 4])
-        );
+        assert_eq!(eval("States.ArrayUnique(States.Array(1,2,3,3,3,3,3,3,4))"), json!([1, 2, 3, 4]));
         assert_eq!(
             eval(
                 r#"States.ArrayUnique(States.StringToJson('[3, 1, "1", 1, {"a":1,"b":2}, {"b":2,"a":1}, [1], [1], null, null, 3, 0.0, -0.0, 1.0]'))"#
@@ -1469,14 +1327,8 @@ mod tests {
 
     #[test]
     fn base64() {
-        assert_eq!(
-            eval("States.Base64Encode('Data to encode')"),
-            json!("RGF0YSB0byBlbmNvZGU=")
-        );
-        assert_eq!(
-            eval("States.Base64Decode('RGF0YSB0byBlbmNvZGU=')"),
-            json!("Data to encode")
-        );
+        assert_eq!(eval("States.Base64Encode('Data to encode')"), json!("RGF0YSB0byBlbmNvZGU="));
+        assert_eq!(eval("States.Base64Decode('RGF0YSB0byBlbmNvZGU=')"), json!("Data to encode"));
         assert_eq!(eval("States.Base64Encode('héllo')"), json!("aMOpbGxv"));
         assert_eq!(eval("States.Base64Decode('aMOpbGxv')"), json!("héllo"));
         assert_eq!(eval("States.Base64Encode('')"), json!(""));
@@ -1501,10 +1353,7 @@ mod tests {
         let cases = [
             ("MD5", "812f45842bc6d66ee14572ce20db8e86"),
             ("SHA-1", "aaff4a450a104cd177d28d18d74485e8cae074b7"),
-            (
-                "SHA-256",
-                "b4a697a057313163aee33cd8d40c66e9f0f177e00cac2de32475ffff6169c3e3",
-            ),
+            ("SHA-256", "b4a697a057313163aee33cd8d40c66e9f0f177e00cac2de32475ffff6169c3e3"),
             (
                 "SHA-384",
                 "d28a7d5cf25a74f11a50a18452b75e04bb3d70c9dd0510d6123aa008c756511b87525bdc835ebb27e1fb9e9374a15562",
@@ -1515,11 +1364,7 @@ mod tests {
             ),
         ];
         for (algorithm, expected) in cases {
-            assert_eq!(
-                eval(&format!("States.Hash('input data', '{algorithm}')")),
-                json!(expected),
-                "{algorithm}"
-            );
+            assert_eq!(eval(&format!("States.Hash('input data', '{algorithm}')")), json!(expected), "{algorithm}");
         }
         assert_eq!(
             eval("States.Hash('héllo', 'SHA-256')"),
@@ -1544,10 +1389,7 @@ mod tests {
             r#"States.JsonMerge(States.StringToJson('{"a": {"a1": 1, "a2": 2}, "b": 2, "d": 3}'), States.StringToJson('{"a": {"a3": 1, "a4": 2}, "c": 3, "d": 4}'), false)"#,
         );
         assert_eq!(merged, json!({"a": {"a3": 1, "a4": 2}, "b": 2, "d": 4, "c": 3}));
-        assert_eq!(
-            serde_json::to_string(&merged).unwrap(),
-            r#"{"a":{"a3":1,"a4":2},"b":2,"d":4,"c":3}"#
-        );
+        assert_eq!(serde_json::to_string(&merged).unwrap(), r#"{"a":{"a3":1,"a4":2},"b":2,"d":4,"c":3}"#);
     }
 
     #[test]
@@ -1586,17 +1428,11 @@ mod tests {
     #[test]
     fn math_add_errors() {
         let cause = fails("States.MathAdd(States.StringToJson('\"1\"'), 1)");
-        assert!(
-            cause.contains("States.MathAdd: argument 1 must be a number, but got string"),
-            "{cause}"
-        );
+        assert!(cause.contains("States.MathAdd: argument 1 must be a number, but got string"), "{cause}");
         assert!(fails("States.MathAdd(9223372036854775807, 1)").contains("out of range"));
         fails("States.MathAdd(1e19, 0)");
         fails("States.MathAdd(18446744073709551615, 0)");
-        assert_eq!(
-            eval("States.MathAdd(9223372036854775807, -1)"),
-            json!(9223372036854775806i64)
-        );
+        assert_eq!(eval("States.MathAdd(9223372036854775807, -1)"), json!(9223372036854775806i64));
         assert_eq!(eval("States.MathAdd(-9223372036854775808, 0)"), json!(i64::MIN));
     }
 
@@ -1604,43 +1440,21 @@ mod tests {
     fn math_random_uses_entropy() {
         let input = json!({});
         let mut low = Fixed::new(&[0]);
-        assert_eq!(
-            run_with("States.MathRandom(1, 999)", &input, &Value::Null, &mut low).unwrap(),
-            json!(1)
-        );
+        assert_eq!(run_with("States.MathRandom(1, 999)", &input, &Value::Null, &mut low).unwrap(), json!(1));
         let mut high = Fixed::new(&[u64::MAX]);
-        assert_eq!(
-            run_with("States.MathRandom(1, 999)", &input, &Value::Null, &mut high).unwrap(),
-            json!(998)
-        );
+        assert_eq!(run_with("States.MathRandom(1, 999)", &input, &Value::Null, &mut high).unwrap(), json!(998));
         let mut mid = Fixed::new(&[1 << 63]);
-        assert_eq!(
-            run_with("States.MathRandom(0, 10)", &input, &Value::Null, &mut mid).unwrap(),
-            json!(5)
-        );
+        assert_eq!(run_with("States.MathRandom(0, 10)", &input, &Value::Null, &mut mid).unwrap(), json!(5));
         let mut neg = Fixed::new(&[u64::MAX]);
-        assert_eq!(
-            run_with("States.MathRandom(-10, -5)", &input, &Value::Null, &mut neg).unwrap(),
-            json!(-6)
-        );
+        assert_eq!(run_with("States.MathRandom(-10, -5)", &input, &Value::Null, &mut neg).unwrap(), json!(-6));
         // Floats are truncated toward zero: [12, 44).
         let mut f = Fixed::new(&[0, u64::MAX]);
-        assert_eq!(
-            run_with("States.MathRandom(12.5, 44.51)", &input, &Value::Null, &mut f).unwrap(),
-            json!(12)
-        );
-        assert_eq!(
-            run_with("States.MathRandom(12.5, 44.51)", &input, &Value::Null, &mut f).unwrap(),
-            json!(43)
-        );
+        assert_eq!(run_with("States.MathRandom(12.5, 44.51)", &input, &Value::Null, &mut f).unwrap(), json!(12));
+        assert_eq!(run_with("States.MathRandom(12.5, 44.51)", &input, &Value::Null, &mut f).unwrap(), json!(43));
         // The full i64 range does not overflow.
         let mut full = Fixed::new(&[u64::MAX]);
-        let r = run_with(
-            "States.MathRandom(-9223372036854775808, 9223372036854775807)",
-            &input,
-            &Value::Null,
-            &mut full,
-        );
+        let r =
+            run_with("States.MathRandom(-9223372036854775808, 9223372036854775807)", &input, &Value::Null, &mut full);
         assert_eq!(r.unwrap(), json!(9223372036854775806i64));
     }
 
@@ -1675,10 +1489,7 @@ mod tests {
 
     #[test]
     fn string_split() {
-        assert_eq!(
-            eval("States.StringSplit('1,2,3,4,5', ',')"),
-            json!(["1", "2", "3", "4", "5"])
-        );
+        assert_eq!(eval("States.StringSplit('1,2,3,4,5', ',')"), json!(["1", "2", "3", "4", "5"]));
         assert_eq!(eval("States.StringSplit(',,,,', ',')"), json!([]));
         assert_eq!(eval("States.StringSplit(' , ', ',')"), json!([" ", " "]));
         assert_eq!(
@@ -1732,34 +1543,19 @@ mod tests {
         #[test]
         fn path_arguments() {
             let input = json!({"name": "Jane", "a": 1.5, "b": 1.51, "items": [1, 2, 3], "x,y": "comma"});
-            assert_eq!(
-                eval_on("States.Format('Hello {}', $.name)", input.clone()).unwrap(),
-                json!("Hello Jane")
-            );
+            assert_eq!(eval_on("States.Format('Hello {}', $.name)", input.clone()).unwrap(), json!("Hello Jane"));
             assert_eq!(eval_on("States.MathAdd($.a, $.b)", input.clone()).unwrap(), json!(4));
             assert_eq!(eval_on("States.MathAdd( $.a ,$.b )", input.clone()).unwrap(), json!(4));
             assert_eq!(eval_on("States.ArrayLength($.items)", input.clone()).unwrap(), json!(3));
-            assert_eq!(
-                eval_on("States.Array($['x,y'], $.name)", input.clone()).unwrap(),
-                json!(["comma", "Jane"])
-            );
-            assert_eq!(
-                eval_on("States.JsonToString($)", json!({"k": [1]})).unwrap(),
-                json!(r#"{"k":[1]}"#)
-            );
+            assert_eq!(eval_on("States.Array($['x,y'], $.name)", input.clone()).unwrap(), json!(["comma", "Jane"]));
+            assert_eq!(eval_on("States.JsonToString($)", json!({"k": [1]})).unwrap(), json!(r#"{"k":[1]}"#));
         }
 
         #[test]
         fn filter_path_arguments() {
             let input = json!({"items": [{"p": 5}, {"p": 20}, {"p": 30}]});
-            assert_eq!(
-                eval_on("States.ArrayLength($.items[?(@.p > 10)])", input.clone()).unwrap(),
-                json!(2)
-            );
-            assert_eq!(
-                eval_on("States.Array($.items[0].p, $.items[2].p)", input).unwrap(),
-                json!([5, 30])
-            );
+            assert_eq!(eval_on("States.ArrayLength($.items[?(@.p > 10)])", input.clone()).unwrap(), json!(2));
+            assert_eq!(eval_on("States.Array($.items[0].p, $.items[2].p)", input).unwrap(), json!([5, 30]));
         }
 
         #[test]

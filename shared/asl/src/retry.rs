@@ -119,14 +119,8 @@ mod tests {
     fn terminal_errors_match_nothing() {
         assert!(!error_equals_matches(&list(&["States.ALL"]), "States.Runtime"));
         assert!(!error_equals_matches(&list(&["States.Runtime"]), "States.Runtime"));
-        assert!(!error_equals_matches(
-            &list(&["States.ALL"]),
-            "States.DataLimitExceeded"
-        ));
-        assert!(!error_equals_matches(
-            &list(&["States.DataLimitExceeded"]),
-            "States.DataLimitExceeded"
-        ));
+        assert!(!error_equals_matches(&list(&["States.ALL"]), "States.DataLimitExceeded"));
+        assert!(!error_equals_matches(&list(&["States.DataLimitExceeded"]), "States.DataLimitExceeded"));
     }
 
     #[test]
@@ -141,18 +135,9 @@ mod tests {
 
     #[test]
     fn timeout_covers_heartbeat_but_not_the_reverse() {
-        assert!(error_equals_matches(
-            &list(&["States.Timeout"]),
-            "States.HeartbeatTimeout"
-        ));
-        assert!(!error_equals_matches(
-            &list(&["States.HeartbeatTimeout"]),
-            "States.Timeout"
-        ));
-        assert!(error_equals_matches(
-            &list(&["States.HeartbeatTimeout"]),
-            "States.HeartbeatTimeout"
-        ));
+        assert!(error_equals_matches(&list(&["States.Timeout"]), "States.HeartbeatTimeout"));
+        assert!(!error_equals_matches(&list(&["States.HeartbeatTimeout"]), "States.Timeout"));
+        assert!(error_equals_matches(&list(&["States.HeartbeatTimeout"]), "States.HeartbeatTimeout"));
     }
 
     #[test]
@@ -164,36 +149,18 @@ mod tests {
 
     #[test]
     fn backoff_arithmetic() {
-        let r = Retrier {
-            interval_seconds: 1,
-            backoff_rate: 2.0,
-            max_attempts: 3,
-            ..Retrier::default()
-        };
+        let r = Retrier { interval_seconds: 1, backoff_rate: 2.0, max_attempts: 3, ..Retrier::default() };
         assert_eq!(r.delay_millis(0, 0.0), 1000);
         assert_eq!(r.delay_millis(1, 0.0), 2000);
         assert_eq!(r.delay_millis(2, 0.0), 4000);
-        let capped = Retrier {
-            interval_seconds: 3,
-            backoff_rate: 3.0,
-            max_delay_seconds: Some(10),
-            ..Retrier::default()
-        };
+        let capped =
+            Retrier { interval_seconds: 3, backoff_rate: 3.0, max_delay_seconds: Some(10), ..Retrier::default() };
         assert_eq!(capped.delay_millis(0, 0.0), 3000);
         assert_eq!(capped.delay_millis(1, 0.0), 9000);
         assert_eq!(capped.delay_millis(2, 0.0), 10000);
-        let frac = Retrier {
-            interval_seconds: 1,
-            backoff_rate: 1.5,
-            ..Retrier::default()
-        };
+        let frac = Retrier { interval_seconds: 1, backoff_rate: 1.5, ..Retrier::default() };
         assert_eq!(frac.delay_millis(1, 0.0), 1500);
-        let jitter = Retrier {
-            interval_seconds: 4,
-            backoff_rate: 2.0,
-            jitter: Jitter::Full,
-            ..Retrier::default()
-        };
+        let jitter = Retrier { interval_seconds: 4, backoff_rate: 2.0, jitter: Jitter::Full, ..Retrier::default() };
         assert_eq!(jitter.delay_millis(1, 0.25), 2000);
         assert_eq!(jitter.delay_millis(1, 0.0), 0);
     }

@@ -108,9 +108,7 @@ impl Expr {
 
 /// True for `$name…`: a workflow variable reference rather than a path.
 fn is_variable_reference(text: &str) -> bool {
-    text.strip_prefix('$')
-        .and_then(|rest| rest.bytes().next())
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    text.strip_prefix('$').and_then(|rest| rest.bytes().next()).is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
 }
 
 /// Escapes one JSON-pointer reference token (RFC 6901): `~` → `~0`, `/` → `~1`.
@@ -165,11 +163,7 @@ impl Compiler {
         match value {
             Value::Object(map) => Node::Object(self.object(map, pointer)),
             Value::Array(items) => Node::Array(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| self.node(item, &format!("{pointer}/{i}")))
-                    .collect(),
+                items.iter().enumerate().map(|(i, item)| self.node(item, &format!("{pointer}/{i}"))).collect(),
             ),
             other => Node::Literal(other.clone()),
         }
@@ -194,13 +188,7 @@ impl Compiler {
             match Expr::compile(value, key, &child) {
                 Ok(expr) => {
                     self.uses_context |= expr.uses_context();
-                    members.push((
-                        out.to_owned(),
-                        Node::Expr {
-                            field: key.as_str().into(),
-                            expr,
-                        },
-                    ));
+                    members.push((out.to_owned(), Node::Expr { field: key.as_str().into(), expr }));
                 }
                 Err(error) => self.errors.push(error),
             }
@@ -213,16 +201,10 @@ impl Template {
     /// Compiles the template found at `pointer` in the definition; every bad
     /// `.$` value is reported with its own pointer (the `.$` key's).
     pub fn compile(value: &Value, pointer: &str) -> Result<Template, Vec<ValidationError>> {
-        let mut compiler = Compiler {
-            errors: Vec::new(),
-            uses_context: false,
-        };
+        let mut compiler = Compiler { errors: Vec::new(), uses_context: false };
         let root = compiler.node(value, pointer);
         if compiler.errors.is_empty() {
-            Ok(Template {
-                root,
-                uses_context: compiler.uses_context,
-            })
+            Ok(Template { root, uses_context: compiler.uses_context })
         } else {
             Err(compiler.errors)
         }
@@ -285,11 +267,7 @@ mod tests {
     fn run(template: &Value, input: &Value, context: &Value) -> Result<Value, Failure> {
         let t = Template::compile(template, "/States/A/Parameters").expect("compiles");
         let mut entropy = NoEntropy;
-        let mut env = Env {
-            input,
-            context,
-            entropy: &mut entropy,
-        };
+        let mut env = Env { input, context, entropy: &mut entropy };
         t.evaluate(&mut env)
     }
 
@@ -334,12 +312,7 @@ mod tests {
         );
         // Key order is the template's.
         let keys: Vec<_> = out.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(
-            keys,
-            [
-                "lit", "num", "b", "first", "all", "nul", "many", "none", "nested", "list"
-            ]
-        );
+        assert_eq!(keys, ["lit", "num", "b", "first", "all", "nul", "many", "none", "nested", "list"]);
     }
 
     #[test]
@@ -358,23 +331,14 @@ mod tests {
 
     #[test]
     fn literal_templates() {
-        for template in [
-            json!({"a": 1, "b": {"c": ["$.x"]}}),
-            json!("$.x"),
-            json!([1, 2]),
-            json!(null),
-            json!({}),
-        ] {
+        for template in [json!({"a": 1, "b": {"c": ["$.x"]}}), json!("$.x"), json!([1, 2]), json!(null), json!({})] {
             let t = Template::compile(&template, "").unwrap();
             assert!(t.is_literal());
             assert!(!t.uses_context());
             assert_eq!(run(&template, &json!({"x": 1}), &Value::Null).unwrap(), template);
         }
         let array = json!([{"a.$": "$.x"}, 2]);
-        assert_eq!(
-            run(&array, &json!({"x": "v"}), &Value::Null).unwrap(),
-            json!([{"a": "v"}, 2])
-        );
+        assert_eq!(run(&array, &json!({"x": "v"}), &Value::Null).unwrap(), json!([{"a": "v"}, 2]));
     }
 
     #[test]
@@ -410,19 +374,11 @@ mod tests {
             Expr::parse("hello").unwrap_err(),
             "'hello' is neither a JSONPath (starting with '$') nor an intrinsic function call (starting with 'States.')"
         );
-        assert!(
-            Expr::parse("$myVar")
-                .unwrap_err()
-                .starts_with("workflow variables ($name) are not supported")
-        );
+        assert!(Expr::parse("$myVar").unwrap_err().starts_with("workflow variables ($name) are not supported"));
         assert!(Expr::parse("$.").is_err());
         let input = json!({"a": [7]});
         let mut entropy = NoEntropy;
-        let mut env = Env {
-            input: &input,
-            context: &Value::Null,
-            entropy: &mut entropy,
-        };
+        let mut env = Env { input: &input, context: &Value::Null, entropy: &mut entropy };
         assert_eq!(e.evaluate("f.$", &mut env).unwrap(), json!(7));
         let missing = Expr::parse("$.b").unwrap().evaluate("CausePath", &mut env).unwrap_err();
         assert_eq!(
@@ -511,10 +467,7 @@ mod tests {
     fn compile_error_in_top_level_array() {
         let got = errors(&json!([{"a.$": "nope"}, {"b": [{"c.$": 1}]}]));
         let pointers: Vec<_> = got.iter().map(|(_, p, _)| p.as_str()).collect();
-        assert_eq!(
-            pointers,
-            ["/States/A/Parameters/0/a.$", "/States/A/Parameters/1/b/0/c.$"]
-        );
+        assert_eq!(pointers, ["/States/A/Parameters/0/a.$", "/States/A/Parameters/1/b/0/c.$"]);
     }
 
     #[test]
@@ -539,9 +492,7 @@ mod tests {
     #[test]
     fn compiled_objects_have_unique_keys() {
         let t = Template::compile(&json!({"a.$": "$.x", "b": 1, "c": [{"d.$": "$"}]}), "").unwrap();
-        let Node::Object(members) = &t.root else {
-            panic!("object expected")
-        };
+        let Node::Object(members) = &t.root else { panic!("object expected") };
         let mut seen = std::collections::HashSet::new();
         assert!(members.iter().all(|(k, _)| seen.insert(k.as_str())));
     }

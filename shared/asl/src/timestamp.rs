@@ -39,11 +39,7 @@ pub fn parse_epoch_nanos(text: &str) -> Option<i128> {
     let date = Date::from_calendar_date(fields.year, month, fields.day).ok()?;
     let time = Time::from_hms_nano(fields.hour, fields.minute, fields.second, fields.nanosecond).ok()?;
     let offset = UtcOffset::from_whole_seconds(fields.offset_seconds).ok()?;
-    Some(
-        PlainDateTime::new(date, time)
-            .assume_offset(offset)
-            .unix_timestamp_nanos(),
-    )
+    Some(PlainDateTime::new(date, time).assume_offset(offset).unix_timestamp_nanos())
 }
 
 /// Formats milliseconds since the Unix epoch as Step Functions prints times
@@ -216,10 +212,7 @@ mod tests {
         assert_eq!(nanos("2016-12-05T20:29:29-01:00"), Some(base));
         assert_eq!(nanos("2016-12-05T21:29:29+00:00"), Some(base));
         assert_eq!(nanos("2016-12-05T21:29:29-00:00"), Some(base));
-        assert_eq!(
-            nanos("2016-12-06T03:29:29.25+05:30"),
-            Some(base + hour / 2 + 250_000_000)
-        );
+        assert_eq!(nanos("2016-12-06T03:29:29.25+05:30"), Some(base + hour / 2 + 250_000_000));
         assert_eq!(nanos("2016-12-05T21:29:29+18:00"), Some(base - 18 * hour));
         assert_eq!(nanos("2016-12-05T21:29:29-18:00"), Some(base + 18 * hour));
     }
@@ -294,10 +287,7 @@ mod tests {
 
     #[test]
     fn millis_floor() {
-        assert_eq!(
-            parse_epoch_millis("2016-12-05T21:29:29.123999Z"),
-            Some(1_480_973_369_123)
-        );
+        assert_eq!(parse_epoch_millis("2016-12-05T21:29:29.123999Z"), Some(1_480_973_369_123));
         assert_eq!(parse_epoch_millis("1969-12-31T23:59:59.9995Z"), Some(-1));
         assert_eq!(parse_epoch_millis("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_epoch_millis("nope"), None);
@@ -316,15 +306,7 @@ mod tests {
 
     #[test]
     fn format_then_parse_round_trips() {
-        for millis in [
-            0,
-            1,
-            -1,
-            999,
-            1_480_973_369_123,
-            253_402_300_799_999,
-            -62_135_596_800_000,
-        ] {
+        for millis in [0, 1, -1, 999, 1_480_973_369_123, 253_402_300_799_999, -62_135_596_800_000] {
             assert_eq!(parse_epoch_millis(&format_epoch_millis(millis)), Some(millis));
         }
     }

@@ -27,18 +27,12 @@ pub struct LambdaDispatcher {
 impl LambdaDispatcher {
     /// Dispatches to `function` (a name or ARN; in the stepper, its own name).
     pub fn new(client: Client, function: impl Into<String>) -> Self {
-        LambdaDispatcher {
-            client,
-            function: function.into(),
-        }
+        LambdaDispatcher { client, function: function.into() }
     }
 
     /// Hands one delivery to Lambda.
     pub async fn dispatch(&self, delivery: &Delivery) -> Result<(), DispatchError> {
-        let fail = |message: String| DispatchError {
-            function: self.function.clone(),
-            message,
-        };
+        let fail = |message: String| DispatchError { function: self.function.clone(), message };
         let payload = serde_json::to_vec(delivery).map_err(|e| fail(e.to_string()))?;
         self.client
             .invoke()

@@ -69,15 +69,13 @@ impl Metrics {
     fn read(&self, capacity: Option<&ConsumedCapacity>) {
         self.reads.fetch_add(1, Ordering::Relaxed);
         let units = capacity.and_then(|c| c.capacity_units()).unwrap_or(0.0);
-        self.rcu_milli
-            .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+        self.rcu_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
 
     fn write(&self, capacity: Option<&ConsumedCapacity>) {
         self.writes.fetch_add(1, Ordering::Relaxed);
         let units = capacity.and_then(|c| c.capacity_units()).unwrap_or(0.0);
-        self.wcu_milli
-            .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+        self.wcu_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
 
     /// The counts so far.
@@ -177,11 +175,7 @@ impl DynamoStateStore {
     /// Creates the table (on-demand billing, `pk`/`sk` string keys) and waits until it is active.
     pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
         let key = |name: &str, kind: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .map_err(backend)
+            KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(backend)
         };
         let attr = |name: &str| {
             AttributeDefinition::builder()
@@ -334,10 +328,7 @@ impl DynamoStateStore {
                 // Content-addressed: writing the same part again changes nothing.
                 self.put(item).await?;
             }
-            self.payloads
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(hash.clone());
+            self.payloads.lock().unwrap_or_else(|e| e.into_inner()).insert(hash.clone());
         }
         Ok(hash)
     }
@@ -352,10 +343,7 @@ impl DynamoStateStore {
         for part in &parts {
             text.push_str(get_s(part, "data")?);
         }
-        self.payloads
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(hash.to_string());
+        self.payloads.lock().unwrap_or_else(|e| e.into_inner()).insert(hash.to_string());
         Ok(text)
     }
 
@@ -410,10 +398,7 @@ impl DynamoStateStore {
 
     /// The snapshot back from its stored form.
     async fn internalize(&self, arn: &str, mut value: Value) -> Result<Run, StoreError> {
-        let reference = value
-            .pointer("/cursor/input/$payload")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let reference = value.pointer("/cursor/input/$payload").and_then(Value::as_str).map(str::to_string);
         if let Some(hash) = reference {
             let input: Value = serde_json::from_str(&self.get_payload(arn, &hash).await?).map_err(corrupt)?;
             if let Some(slot) = value.pointer_mut("/cursor/input") {
@@ -428,10 +413,7 @@ impl DynamoStateStore {
         item.insert("pk".to_string(), s(pk(arn)));
         item.insert("sk".to_string(), s("SUMMARY"));
         item.insert("status".to_string(), s(summary.status.as_str()));
-        item.insert(
-            "stopTime".to_string(),
-            AttributeValue::N(summary.stop_time_ms.unwrap_or(0).to_string()),
-        );
+        item.insert("stopTime".to_string(), AttributeValue::N(summary.stop_time_ms.unwrap_or(0).to_string()));
         if let Some(output) = &summary.output {
             self.put_text(arn, &mut item, "output", output.clone()).await?;
         }
@@ -488,49 +470,28 @@ impl StateStore for DynamoStateStore {
         let mut item = HashMap::new();
         item.insert("pk".to_string(), s(pk(&arn)));
         item.insert("sk".to_string(), s("META"));
-        self.put_text(&arn, &mut item, "info", serde_json::to_string(&info).map_err(corrupt)?)
-            .await?;
+        self.put_text(&arn, &mut item, "info", serde_json::to_string(&info).map_err(corrupt)?).await?;
         self.put_text(&arn, &mut item, "definition", definition_text).await?;
         if !self.put_if_absent(item).await? {
             return Err(StoreError::ExecutionAlreadyExists(arn));
         }
-        self.definitions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(arn, definition);
+        self.definitions.lock().unwrap_or_else(|e| e.into_inner()).insert(arn, definition);
         Ok(())
     }
 
     async fn execution(&self, arn: &str) -> Result<ExecutionRecord, StoreError> {
-        let item = self
-            .get(arn, "META")
-            .await?
-            .ok_or_else(|| StoreError::ExecutionDoesNotExist(arn.to_string()))?;
-        let info = self
-            .get_text(arn, &item, "info")
-            .await?
-            .ok_or_else(|| corrupt("execution facts"))?;
+        let item = self.get(arn, "META").await?.ok_or_else(|| StoreError::ExecutionDoesNotExist(arn.to_string()))?;
+        let info = self.get_text(arn, &item, "info").await?.ok_or_else(|| corrupt("execution facts"))?;
         let info: ExecutionInfo = serde_json::from_str(&info).map_err(corrupt)?;
-        let definition_text = self
-            .get_text(arn, &item, "definition")
-            .await?
-            .ok_or_else(|| corrupt("definition"))?;
-        let cached = self
-            .definitions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(arn)
-            .cloned();
+        let definition_text = self.get_text(arn, &item, "definition").await?.ok_or_else(|| corrupt("definition"))?;
+        let cached = self.definitions.lock().unwrap_or_else(|e| e.into_inner()).get(arn).cloned();
         let definition = match cached {
             Some(d) => d,
             None => {
                 let parsed = asl::parse_definition_str(&definition_text)
                     .map_err(|errors| corrupt(format!("stored definition is invalid: {}", errors.len())))?;
                 let parsed = Arc::new(parsed);
-                self.definitions
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(arn.to_string(), parsed.clone());
+                self.definitions.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.to_string(), parsed.clone());
                 parsed
             }
         };
@@ -544,12 +505,7 @@ impl StateStore for DynamoStateStore {
                 cause: self.get_text(arn, &item, "cause").await?,
             },
         };
-        Ok(ExecutionRecord {
-            info,
-            definition,
-            definition_text,
-            summary,
-        })
+        Ok(ExecutionRecord { info, definition, definition_text, summary })
     }
 
     async fn load_run(&self, arn: &str, run: &RunId) -> Result<Option<Run>, StoreError> {
@@ -578,19 +534,10 @@ impl StateStore for DynamoStateStore {
     }
 
     async fn commit(&self, arn: &str, step: StepRecord) -> Result<CommitOutcome, StoreError> {
-        let StepRecord {
-            run,
-            history,
-            effects,
-            cause,
-        } = step;
+        let StepRecord { run, history, effects, cause } = step;
         let at = history.first().map(|e| e.timestamp_ms).unwrap_or(0);
         let stored_run = self.externalize(arn, &run).await?;
-        let body = StepBody {
-            run: stored_run,
-            history,
-            effects,
-        };
+        let body = StepBody { run: stored_run, history, effects };
         let text = serde_json::to_string(&body).map_err(corrupt)?;
         let sk = step_sk(&run.id, run.version);
         let mut item = HashMap::new();
@@ -620,11 +567,7 @@ impl StateStore for DynamoStateStore {
             let summary = ExecutionSummary::from_final(&run, body.history.last());
             self.put_summary(arn, &summary).await?;
         }
-        Ok(CommitOutcome::Committed {
-            ids: Vec::new(),
-            history: body.history,
-            effects: body.effects,
-        })
+        Ok(CommitOutcome::Committed { ids: Vec::new(), history: body.history, effects: body.effects })
     }
 
     async fn put_child_outcome(&self, arn: &str, child: &RunId, report: &ChildReport) -> Result<bool, StoreError> {
@@ -632,17 +575,10 @@ impl StateStore for DynamoStateStore {
         item.insert("pk".to_string(), s(pk(arn)));
         item.insert(
             "sk".to_string(),
-            s(format!(
-                "{}{:010}",
-                done_prefix(&report.parent, report.generation),
-                report.index
-            )),
+            s(format!("{}{:010}", done_prefix(&report.parent, report.generation), report.index)),
         );
         item.insert("child".to_string(), s(child.0.clone()));
-        item.insert(
-            "outcome".to_string(),
-            s(serde_json::to_string(&report.outcome).map_err(corrupt)?),
-        );
+        item.insert("outcome".to_string(), s(serde_json::to_string(&report.outcome).map_err(corrupt)?));
         self.put_if_absent(item).await
     }
 
@@ -660,10 +596,7 @@ impl StateStore for DynamoStateStore {
                 items.len()
             )));
         }
-        items
-            .iter()
-            .map(|item| serde_json::from_str(get_s(item, "outcome")?).map_err(corrupt))
-            .collect()
+        items.iter().map(|item| serde_json::from_str(get_s(item, "outcome")?).map_err(corrupt)).collect()
     }
 
     async fn history(&self, arn: &str) -> Result<Vec<RecordedEvent>, StoreError> {

@@ -22,10 +22,7 @@ pub(crate) fn build(exec: &ExecutionInfo, state: &StateContext<'_>) -> Value {
     let mut execution = Map::new();
     execution.insert("Id".into(), Value::String(exec.execution_arn.clone()));
     execution.insert("Input".into(), exec.input.clone());
-    execution.insert(
-        "StartTime".into(),
-        Value::String(format_epoch_millis(exec.start_time_ms)),
-    );
+    execution.insert("StartTime".into(), Value::String(format_epoch_millis(exec.start_time_ms)));
     execution.insert("Name".into(), Value::String(exec.name.clone()));
     execution.insert("RoleArn".into(), Value::String(exec.role_arn.clone()));
     execution.insert("RedriveCount".into(), Value::from(exec.redrive_count));
@@ -36,10 +33,7 @@ pub(crate) fn build(exec: &ExecutionInfo, state: &StateContext<'_>) -> Value {
 
     let mut st = Map::new();
     st.insert("Name".into(), Value::String(state.name.to_string()));
-    st.insert(
-        "EnteredTime".into(),
-        Value::String(format_epoch_millis(state.entered_time_ms)),
-    );
+    st.insert("EnteredTime".into(), Value::String(format_epoch_millis(state.entered_time_ms)));
     if let Some(n) = state.retry_count {
         st.insert("RetryCount".into(), Value::from(n));
     }

@@ -429,13 +429,7 @@ impl EventDetails {
             MapIterationAborted { name, index } => {
                 return Some(("mapIterationAbortedEventDetails", iteration(name, *index)));
             }
-            TaskScheduled {
-                task: t,
-                region,
-                parameters,
-                timeout_in_seconds,
-                heartbeat_in_seconds,
-            } => {
+            TaskScheduled { task: t, region, parameters, timeout_in_seconds, heartbeat_in_seconds } => {
                 task(&mut m, t);
                 m.insert("region".into(), Value::String(region.clone()));
                 if include_data {
@@ -473,11 +467,7 @@ impl EventDetails {
                 error_cause(&mut m, error, cause);
                 "taskTimedOutEventDetails"
             }
-            LambdaFunctionScheduled {
-                resource,
-                input,
-                timeout_in_seconds,
-            } => {
+            LambdaFunctionScheduled { resource, input, timeout_in_seconds } => {
                 m.insert("resource".into(), Value::String(resource.clone()));
                 payload(&mut m, "input", input);
                 if let Some(s) = timeout_in_seconds {

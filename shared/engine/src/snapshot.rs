@@ -52,11 +52,7 @@ impl RunId {
 
 impl fmt::Display for RunId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_root() {
-            f.write_str("(root)")
-        } else {
-            f.write_str(&self.0)
-        }
+        if self.is_root() { f.write_str("(root)") } else { f.write_str(&self.0) }
     }
 }
 
@@ -231,9 +227,7 @@ pub struct FanOut {
 impl FanOut {
     /// True when child `index` already reported.
     pub fn is_finished(&self, index: u32) -> bool {
-        self.finished
-            .get((index / 64) as usize)
-            .is_some_and(|word| word & (1u64 << (index % 64)) != 0)
+        self.finished.get((index / 64) as usize).is_some_and(|word| word & (1u64 << (index % 64)) != 0)
     }
 
     /// Records that child `index` reported.

@@ -74,10 +74,7 @@ pub fn start_execution(def: &Definition, exec: &ExecutionInfo, ctx: &mut Ctx<'_>
         execution_timer: None,
     };
     let mut s = Stepper::new(def, exec, ctx, run);
-    s.emit(EventDetails::ExecutionStarted {
-        input: exec.input.to_string(),
-        role_arn: exec.role_arn.clone(),
-    });
+    s.emit(EventDetails::ExecutionStarted { input: exec.input.to_string(), role_arn: exec.role_arn.clone() });
     // Step Functions records the first StateEntered with previousEventId 0.
     s.run.cursor.prev = Prev::None;
     if let Some(seconds) = def.timeout_seconds {
@@ -95,11 +92,7 @@ pub fn start_child(def: &Definition, exec: &ExecutionInfo, spec: ChildSpec, ctx:
     let block = def.block(spec.block);
     let run = Run {
         id: spec.id,
-        parent: Some(ParentLink {
-            generation: spec.generation,
-            index: spec.index,
-            map_state: spec.map_state,
-        }),
+        parent: Some(ParentLink { generation: spec.generation, index: spec.index, map_state: spec.map_state }),
         block: spec.block,
         version: 0,
         last_event_id: 0,
@@ -110,10 +103,7 @@ pub fn start_child(def: &Definition, exec: &ExecutionInfo, spec: ChildSpec, ctx:
     let mut s = Stepper::new(def, exec, ctx, run);
     if let Some(map_state) = spec.map_state {
         let name = def.state(map_state).name.clone();
-        s.emit(EventDetails::MapIterationStarted {
-            name,
-            index: spec.index,
-        });
+        s.emit(EventDetails::MapIterationStarted { name, index: spec.index });
     }
     s.enter();
     s.finish()
@@ -129,10 +119,7 @@ pub fn step(
     ctx: &mut Ctx<'_>,
 ) -> Result<Transition, Box<Rejection>> {
     if run.status != RunStatus::Running {
-        return Err(Box::new(Rejection {
-            reason: Rejected::NotRunning,
-            run,
-        }));
+        return Err(Box::new(Rejection { reason: Rejected::NotRunning, run }));
     }
     let mut s = Stepper::new(def, exec, ctx, run);
     match apply(&mut s, event) {
@@ -166,13 +153,9 @@ fn apply(s: &mut Stepper<'_, '_, '_>, event: Event) -> Result<(), Rejected> {
         }
         Event::TaskHeartbeat { task_id } => s.on_heartbeat(task_id)?,
         Event::TimerFired { timer } => s.on_timer(timer)?,
-        Event::ChildFinished {
-            generation,
-            index,
-            failure,
-            last_event_id,
-            last_state_event_id,
-        } => s.on_child_finished(generation, index, failure, last_event_id, last_state_event_id)?,
+        Event::ChildFinished { generation, index, failure, last_event_id, last_state_event_id } => {
+            s.on_child_finished(generation, index, failure, last_event_id, last_state_event_id)?
+        }
         Event::ChildrenCollected { generation, results } => s.on_children_collected(generation, results)?,
         Event::Abort => s.abort_child()?,
         Event::Stop { error, cause } => s.stop(error, cause)?,
@@ -204,32 +187,17 @@ enum Decision {
 
 /// Whether a state type records `<Type>StateAborted`.
 fn has_aborted_event(kind: &StateKind) -> bool {
-    matches!(
-        kind,
-        StateKind::Task(_) | StateKind::Wait(_) | StateKind::Parallel(_) | StateKind::Map(_)
-    )
+    matches!(kind, StateKind::Task(_) | StateKind::Wait(_) | StateKind::Parallel(_) | StateKind::Map(_))
 }
 
 impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     fn new(def: &'d Definition, exec: &'d ExecutionInfo, ctx: &'c mut Ctx<'e>, run: Run) -> Self {
-        Stepper {
-            def,
-            exec,
-            ctx,
-            run,
-            history: Vec::with_capacity(4),
-            effects: Vec::with_capacity(2),
-            ids: 0,
-        }
+        Stepper { def, exec, ctx, run, history: Vec::with_capacity(4), effects: Vec::with_capacity(2), ids: 0 }
     }
 
     fn finish(mut self) -> Transition {
         self.run.version += 1;
-        Transition {
-            run: self.run,
-            history: self.history,
-            effects: self.effects,
-        }
+        Transition { run: self.run, history: self.history, effects: self.effects }
     }
 
     fn now(&self) -> i64 {
@@ -249,23 +217,14 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     /// A task token: 128 random bits, hex.
     fn new_token(&mut self) -> String {
-        format!(
-            "{:016x}{:016x}",
-            self.ctx.entropy.next_u64(),
-            self.ctx.entropy.next_u64()
-        )
+        format!("{:016x}{:016x}", self.ctx.entropy.next_u64(), self.ctx.entropy.next_u64())
     }
 
     fn emit(&mut self, details: EventDetails) -> u64 {
         self.run.last_event_id += 1;
         let id = self.run.last_event_id;
         let previous = std::mem::replace(&mut self.run.cursor.prev, Prev::Local(id));
-        self.history.push(HistoryEvent {
-            id,
-            previous,
-            timestamp_ms: self.ctx.now_ms,
-            details,
-        });
+        self.history.push(HistoryEvent { id, previous, timestamp_ms: self.ctx.now_ms, details });
         id
     }
 
@@ -275,10 +234,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn state_ref(&self) -> StateRef {
         let state = self.state();
-        StateRef {
-            state_type: StateType::of(&state.kind),
-            name: state.name.clone(),
-        }
+        StateRef { state_type: StateType::of(&state.kind), name: state.name.clone() }
     }
 
     /// Adds Step Functions' prefix to the cause of a failure raised by the
@@ -318,10 +274,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     fn enter(&mut self) {
         let state_ref = self.state_ref();
         let input = self.run.cursor.input.to_string();
-        let id = self.emit(EventDetails::StateEntered {
-            state: state_ref,
-            input,
-        });
+        let id = self.emit(EventDetails::StateEntered { state: state_ref, input });
         let cursor = &mut self.run.cursor;
         cursor.entered_event_id = id;
         cursor.entered_time_ms = self.ctx.now_ms;
@@ -353,21 +306,15 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let needs = uses_context(&state.input_path)
             || uses_context(&state.output_path)
             || pass.parameters.as_ref().is_some_and(|t| t.uses_context());
-        let context = if needs {
-            self.context(false, None, None)
-        } else {
-            Value::Null
-        };
+        let context = if needs { self.context(false, None, None) } else { Value::Null };
         let result = {
             // InputPath applies (and can fail) even when Result replaces the effective input.
             let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?;
             match (&pass.result, &pass.parameters) {
                 (Some(literal), _) => literal.clone(),
-                (None, Some(t)) => t.evaluate(&mut Env {
-                    input: &effective,
-                    context: &context,
-                    entropy: &mut *self.ctx.entropy,
-                })?,
+                (None, Some(t)) => {
+                    t.evaluate(&mut Env { input: &effective, context: &context, entropy: &mut *self.ctx.entropy })?
+                }
                 (None, None) => effective.into_owned(),
             }
         };
@@ -378,11 +325,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn run_succeed(&mut self, state: &State) -> Result<(), Failure> {
         let needs = uses_context(&state.input_path) || uses_context(&state.output_path);
-        let context = if needs {
-            self.context(false, None, None)
-        } else {
-            Value::Null
-        };
+        let context = if needs { self.context(false, None, None) } else { Value::Null };
         let input = std::mem::take(&mut self.run.cursor.input);
         let effective = select_owned(&state.input_path, input, &context)?;
         let output = select_owned(&state.output_path, effective, &context)?;
@@ -392,14 +335,9 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     }
 
     fn run_fail(&mut self, fail: &FailState) -> Result<(), Failure> {
-        let needs = [&fail.error, &fail.cause]
-            .iter()
-            .any(|f| matches!(f, Some(TextField::Expr(e)) if e.uses_context()));
-        let context = if needs {
-            self.context(false, None, None)
-        } else {
-            Value::Null
-        };
+        let needs =
+            [&fail.error, &fail.cause].iter().any(|f| matches!(f, Some(TextField::Expr(e)) if e.uses_context()));
+        let context = if needs { self.context(false, None, None) } else { Value::Null };
         let error = self.fail_text(fail.error.as_ref(), "ErrorPath", &context)?;
         let cause = self.fail_text(fail.cause.as_ref(), "CausePath", &context)?;
         self.fail_run(Failure { error, cause });
@@ -413,11 +351,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             Some(TextField::Expr(e)) => {
                 let value = e.evaluate(
                     name,
-                    &mut Env {
-                        input: &self.run.cursor.input,
-                        context,
-                        entropy: &mut *self.ctx.entropy,
-                    },
+                    &mut Env { input: &self.run.cursor.input, context, entropy: &mut *self.ctx.entropy },
                 )?;
                 match value {
                     Value::String(s) => Ok(s),
@@ -433,11 +367,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let needs = uses_context(&state.input_path)
             || uses_context(&state.output_path)
             || choice.choices.iter().any(|c| c.rule.uses_context());
-        let context = if needs {
-            self.context(false, None, None)
-        } else {
-            Value::Null
-        };
+        let context = if needs { self.context(false, None, None) } else { Value::Null };
         let input = std::mem::take(&mut self.run.cursor.input);
         let effective = select_owned(&state.input_path, input, &context)?;
         let mut next = choice.default;
@@ -459,11 +389,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn run_wait(&mut self, state: &State, wait: &WaitState) -> Result<(), Failure> {
         let needs = uses_context(&state.input_path) || uses_context(&state.output_path);
-        let context = if needs {
-            self.context(false, None, None)
-        } else {
-            Value::Null
-        };
+        let context = if needs { self.context(false, None, None) } else { Value::Null };
         let now = self.now();
         let due_ms = {
             let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?;
@@ -492,11 +418,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             return Err(Failure::runtime("internal: not a Wait state"));
         };
         let needs = uses_context(&state.input_path) || uses_context(&state.output_path);
-        let context = if needs {
-            self.context(false, None, None)
-        } else {
-            Value::Null
-        };
+        let context = if needs { self.context(false, None, None) } else { Value::Null };
         let input = std::mem::take(&mut self.run.cursor.input);
         let effective = select_owned(&state.input_path, input, &context)?;
         let output = select_owned(&state.output_path, effective, &context)?;
@@ -510,31 +432,16 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let needs = uses_context(&state.input_path)
             || task.parameters.as_ref().is_some_and(|t| t.uses_context())
             || task.credentials.as_ref().is_some_and(|t| t.uses_context());
-        let context = if needs {
-            self.context(true, token.as_deref(), None)
-        } else {
-            Value::Null
-        };
+        let context = if needs { self.context(true, token.as_deref(), None) } else { Value::Null };
         let (input, timeout, heartbeat) = {
             let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?;
-            let timeout = seconds_field(
-                task.timeout_seconds.as_ref(),
-                "TimeoutSecondsPath",
-                &effective,
-                &context,
-            )?;
-            let heartbeat = seconds_field(
-                task.heartbeat_seconds.as_ref(),
-                "HeartbeatSecondsPath",
-                &effective,
-                &context,
-            )?;
+            let timeout = seconds_field(task.timeout_seconds.as_ref(), "TimeoutSecondsPath", &effective, &context)?;
+            let heartbeat =
+                seconds_field(task.heartbeat_seconds.as_ref(), "HeartbeatSecondsPath", &effective, &context)?;
             let input = match &task.parameters {
-                Some(t) => t.evaluate(&mut Env {
-                    input: &effective,
-                    context: &context,
-                    entropy: &mut *self.ctx.entropy,
-                })?,
+                Some(t) => {
+                    t.evaluate(&mut Env { input: &effective, context: &context, entropy: &mut *self.ctx.entropy })?
+                }
                 None => effective.into_owned(),
             };
             (input, timeout, heartbeat)
@@ -562,18 +469,12 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let now = self.now();
         let timeout_timer = timeout.map(|_| self.new_id());
         if let (Some(timer), Some(seconds)) = (timeout_timer, timeout) {
-            self.effects.push(Effect::StartTimer {
-                timer,
-                due_ms: now.saturating_add(seconds as i64 * 1000),
-            });
+            self.effects.push(Effect::StartTimer { timer, due_ms: now.saturating_add(seconds as i64 * 1000) });
         }
         let heartbeat = match heartbeat {
             Some(seconds) => {
                 let timer = self.new_id();
-                self.effects.push(Effect::StartTimer {
-                    timer,
-                    due_ms: now.saturating_add(seconds as i64 * 1000),
-                });
+                self.effects.push(Effect::StartTimer { timer, due_ms: now.saturating_add(seconds as i64 * 1000) });
                 Some((timer, seconds))
             }
             None => None,
@@ -589,31 +490,19 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             heartbeat_seconds: heartbeat.map(|(_, s)| s),
             retry_count: self.run.cursor.retry_count,
         })));
-        self.run.cursor.phase = Phase::Task {
-            task_id,
-            token,
-            started: false,
-            timeout_timer,
-            heartbeat,
-        };
+        self.run.cursor.phase = Phase::Task { task_id, token, started: false, timeout_timer, heartbeat };
         Ok(())
     }
 
     fn run_parallel(&mut self, state: &State, par: &ParallelState) -> Result<(), Failure> {
         let needs = uses_context(&state.input_path) || par.parameters.as_ref().is_some_and(|t| t.uses_context());
-        let context = if needs {
-            self.context(true, None, None)
-        } else {
-            Value::Null
-        };
+        let context = if needs { self.context(true, None, None) } else { Value::Null };
         let input = {
             let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?;
             match &par.parameters {
-                Some(t) => t.evaluate(&mut Env {
-                    input: &effective,
-                    context: &context,
-                    entropy: &mut *self.ctx.entropy,
-                })?,
+                Some(t) => {
+                    t.evaluate(&mut Env { input: &effective, context: &context, entropy: &mut *self.ctx.entropy })?
+                }
                 None => effective.into_owned(),
             }
         };
@@ -660,18 +549,11 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let needs = uses_context(&state.input_path)
             || map.items_path.as_ref().is_some_and(|p| p.uses_context())
             || matches!(&map.max_concurrency, NumberField::Path(p) if p.uses_context());
-        let context = if needs {
-            self.context(true, None, None)
-        } else {
-            Value::Null
-        };
+        let context = if needs { self.context(true, None, None) } else { Value::Null };
         let effective = select_input(&state.input_path, &self.run.cursor.input, &context)?.into_owned();
         let items = match &map.items_path {
             None => effective.clone(),
-            Some(path) => path
-                .select(&effective, &context)
-                .map_err(|_| not_found(path))?
-                .into_owned(),
+            Some(path) => path.select(&effective, &context).map_err(|_| not_found(path))?.into_owned(),
         };
         let Value::Array(mut items) = items else {
             return Err(Failure::runtime(format!(
@@ -720,9 +602,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 match value.as_f64() {
                     Some(p) if (0.0..=100.0).contains(&p) => Some(p),
                     _ => {
-                        return Err(Failure::runtime(
-                            "ToleratedFailurePercentage must be between 0 and 100.",
-                        ));
+                        return Err(Failure::runtime("ToleratedFailurePercentage must be between 0 and 100."));
                     }
                 }
             }
@@ -734,11 +614,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             return self.finish_fan_in(Value::Array(Vec::new()));
         }
         let generation = self.new_id();
-        let first = if max_concurrency == 0 {
-            total
-        } else {
-            (max_concurrency.min(total as u64)) as u32
-        };
+        let first = if max_concurrency == 0 { total } else { (max_concurrency.min(total as u64)) as u32 };
         // Items not started now are kept in reverse, so starting the next one is a pop.
         let mut pending: Vec<Value> = items.split_off(first as usize);
         pending.reverse();
@@ -776,16 +652,9 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let Some(selector) = &map.item_selector else {
             return Ok(item);
         };
-        let context = if selector.uses_context() {
-            self.context(true, None, Some((index, &item)))
-        } else {
-            Value::Null
-        };
-        selector.evaluate(&mut Env {
-            input: effective,
-            context: &context,
-            entropy: &mut *self.ctx.entropy,
-        })
+        let context =
+            if selector.uses_context() { self.context(true, None, Some((index, &item))) } else { Value::Null };
+        selector.evaluate(&mut Env { input: effective, context: &context, entropy: &mut *self.ctx.entropy })
     }
 
     fn map_child(&self, generation: u64, index: u32, input: Value, block: asl::BlockId, first_prev: Prev) -> ChildSpec {
@@ -812,11 +681,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         context: &Value,
         keep_input: bool,
     ) -> Result<(), Failure> {
-        let raw = if keep_input {
-            self.run.cursor.input.clone()
-        } else {
-            std::mem::take(&mut self.run.cursor.input)
-        };
+        let raw = if keep_input { self.run.cursor.input.clone() } else { std::mem::take(&mut self.run.cursor.input) };
         let combined = match result_path {
             ResultPath::Replace => result,
             ResultPath::Discard => raw,
@@ -835,10 +700,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             return Err(data_limit(&state.name));
         }
         let state_ref = self.state_ref();
-        self.emit(EventDetails::StateExited {
-            state: state_ref,
-            output: text.clone(),
-        });
+        self.emit(EventDetails::StateExited { state: state_ref, output: text.clone() });
         Ok(text)
     }
 
@@ -853,9 +715,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             asl::definition::Next::State(id) => {
                 let prev = self.run.cursor.prev;
                 self.run.cursor = Cursor::ready(id, output, prev);
-                self.effects.push(Effect::Continue {
-                    version: self.run.version + 1,
-                });
+                self.effects.push(Effect::Continue { version: self.run.version + 1 });
             }
             asl::definition::Next::End => {
                 let text = output.to_string();
@@ -876,10 +736,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             && !f.collecting
             && f.finished_count < f.total
         {
-            self.effects.push(Effect::AbortChildren {
-                generation: f.generation,
-                total: f.total,
-            });
+            self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.total });
         }
         self.close_run(ChildOutcome::Failed(failure), String::new());
     }
@@ -889,23 +746,14 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     /// `MapIterationSucceeded`/`MapIterationFailed`; a child reports to its parent.
     fn close_run(&mut self, outcome: ChildOutcome, output_text: String) {
         let succeeded = matches!(outcome, ChildOutcome::Succeeded(_));
-        self.run.status = if succeeded {
-            RunStatus::Succeeded
-        } else {
-            RunStatus::Failed
-        };
+        self.run.status = if succeeded { RunStatus::Succeeded } else { RunStatus::Failed };
         self.run.cursor.phase = Phase::Ready;
         let Some(link) = self.run.parent.clone() else {
             self.emit(match outcome {
-                ChildOutcome::Failed(f) => EventDetails::ExecutionFailed {
-                    error: f.error,
-                    cause: f.cause,
-                },
+                ChildOutcome::Failed(f) => EventDetails::ExecutionFailed { error: f.error, cause: f.cause },
                 _ => EventDetails::ExecutionSucceeded { output: output_text },
             });
-            self.effects.push(Effect::Close {
-                status: self.run.status,
-            });
+            self.effects.push(Effect::Close { status: self.run.status });
             return;
         };
         let last_state = self.newest_event_id();
@@ -1033,24 +881,16 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             self.emit(if lambda {
                 EventDetails::LambdaFunctionStarted
             } else {
-                EventDetails::TaskStarted {
-                    task: task_ref(&task.resource),
-                }
+                EventDetails::TaskStarted { task: task_ref(&task.resource) }
             });
         }
         match outcome {
             TaskOutcome::Submitted(value) => {
-                self.emit(EventDetails::TaskSubmitted {
-                    task: task_ref(&task.resource),
-                    output: value.to_string(),
-                });
+                self.emit(EventDetails::TaskSubmitted { task: task_ref(&task.resource), output: value.to_string() });
             }
             TaskOutcome::Failed(failure) => {
                 self.emit(if lambda {
-                    EventDetails::LambdaFunctionFailed {
-                        error: failure.error.clone(),
-                        cause: failure.cause.clone(),
-                    }
+                    EventDetails::LambdaFunctionFailed { error: failure.error.clone(), cause: failure.cause.clone() }
                 } else {
                     EventDetails::TaskFailed {
                         task: task_ref(&task.resource),
@@ -1070,10 +910,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 self.emit(if lambda {
                     EventDetails::LambdaFunctionSucceeded { output: text }
                 } else {
-                    EventDetails::TaskSucceeded {
-                        task: task_ref(&task.resource),
-                        output: text,
-                    }
+                    EventDetails::TaskSucceeded { task: task_ref(&task.resource), output: text }
                 });
                 if let Err(failure) = self.finish_task(state, task, value) {
                     let failure = self.in_state(failure);
@@ -1086,17 +923,9 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 
     fn finish_task(&mut self, state: &State, task: &TaskState, result: Value) -> Result<(), Failure> {
         let needs = task.result_selector.as_ref().is_some_and(|t| t.uses_context()) || uses_context(&state.output_path);
-        let context = if needs {
-            self.context(true, None, None)
-        } else {
-            Value::Null
-        };
+        let context = if needs { self.context(true, None, None) } else { Value::Null };
         let result = match &task.result_selector {
-            Some(t) => t.evaluate(&mut Env {
-                input: &result,
-                context: &context,
-                entropy: &mut *self.ctx.entropy,
-            })?,
+            Some(t) => t.evaluate(&mut Env { input: &result, context: &context, entropy: &mut *self.ctx.entropy })?,
             None => result,
         };
         let keep =
@@ -1111,21 +940,13 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let now = self.now();
         let timer = self.new_id();
         match &mut self.run.cursor.phase {
-            Phase::Task {
-                task_id: expected,
-                heartbeat: Some((current, seconds)),
-                ..
-            } if *expected == task_id => {
+            Phase::Task { task_id: expected, heartbeat: Some((current, seconds)), .. } if *expected == task_id => {
                 *current = timer;
                 let due_ms = now.saturating_add(*seconds as i64 * 1000);
                 self.effects.push(Effect::StartTimer { timer, due_ms });
                 Ok(())
             }
-            Phase::Task {
-                task_id: expected,
-                heartbeat: None,
-                ..
-            } if *expected == task_id => Ok(()),
+            Phase::Task { task_id: expected, heartbeat: None, .. } if *expected == task_id => Ok(()),
             _ => Err(Rejected::Stale("heartbeat for a task that is not running")),
         }
     }
@@ -1146,13 +967,8 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 self.run.cursor.phase = Phase::Ready;
                 self.attempt();
             }
-            Phase::Task {
-                timeout_timer: Some(t), ..
-            } if *t == timer => self.task_timed_out(false),
-            Phase::Task {
-                heartbeat: Some((t, _)),
-                ..
-            } if *t == timer => self.task_timed_out(true),
+            Phase::Task { timeout_timer: Some(t), .. } if *t == timer => self.task_timed_out(false),
+            Phase::Task { heartbeat: Some((t, _)), .. } if *t == timer => self.task_timed_out(true),
             _ => return Err(Rejected::Stale("timer of a state that was left")),
         }
         Ok(())
@@ -1163,17 +979,12 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let StateKind::Task(task) = &state.kind else {
             return;
         };
-        let cause = if heartbeat {
-            "Task heartbeat timed out."
-        } else {
-            "Task timed out."
-        };
+        let cause = if heartbeat { "Task heartbeat timed out." } else { "Task timed out." };
         let failure = Failure::new(names::TIMEOUT, cause);
         self.emit(match task.resource {
-            Resource::LambdaFunction { .. } => EventDetails::LambdaFunctionTimedOut {
-                error: failure.error.clone(),
-                cause: failure.cause.clone(),
-            },
+            Resource::LambdaFunction { .. } => {
+                EventDetails::LambdaFunctionTimedOut { error: failure.error.clone(), cause: failure.cause.clone() }
+            }
             Resource::Integration { .. } => EventDetails::TaskTimedOut {
                 task: task_ref(&task.resource),
                 error: failure.error.clone(),
@@ -1199,11 +1010,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             return Err(Rejected::Stale("duplicate or late child report"));
         }
         f.mark_finished(index);
-        f.last_child_event = Prev::Child {
-            generation,
-            index,
-            id: last_event_id,
-        };
+        f.last_child_event = Prev::Child { generation, index, id: last_event_id };
         self.run.last_event_id += last_event_id;
         let state = self.def.state(self.run.cursor.state);
         let is_map = matches!(state.kind, StateKind::Map(_));
@@ -1215,19 +1022,14 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             return Ok(());
         }
         let index_finished = index;
-        let finished_at = Prev::Child {
-            generation,
-            index,
-            id: last_state_event_id,
-        };
+        let finished_at = Prev::Child { generation, index, id: last_state_event_id };
         if let Some(failure) = failure {
             f.failed_count += 1;
             let tolerant = f.tolerated_count.is_some() || f.tolerated_percentage.is_some();
             let exceeded = !is_map
                 || !tolerant
                 || f.tolerated_count.is_some_and(|c| f.failed_count as u64 > c)
-                || f.tolerated_percentage
-                    .is_some_and(|p| f.failed_count as f64 * 100.0 / f.total as f64 > p);
+                || f.tolerated_percentage.is_some_and(|p| f.failed_count as f64 * 100.0 / f.total as f64 > p);
             if exceeded {
                 let failure = if is_map && tolerant {
                     Failure::new(
@@ -1250,10 +1052,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 f.started += 1;
                 let selector_input = f.selector_input.clone().unwrap_or(Value::Null);
                 // Step Functions chains the next iteration after the one that made room for it.
-                let first_prev = Prev::Sibling {
-                    index: index_finished,
-                    id: last_state_event_id,
-                };
+                let first_prev = Prev::Sibling { index: index_finished, id: last_state_event_id };
                 match self.item_input(map, index, item, &selector_input) {
                     Ok(input) => {
                         let spec = self.map_child(generation, index, input, map.processor, first_prev);
@@ -1274,10 +1073,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             && f.finished_count == f.total
         {
             f.collecting = true;
-            self.effects.push(Effect::CollectChildren {
-                generation,
-                total: f.total,
-            });
+            self.effects.push(Effect::CollectChildren { generation, total: f.total });
         }
         Ok(())
     }
@@ -1292,10 +1088,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             return self.fail_fan_out(failure);
         }
         f.aborting = Some(failure);
-        self.effects.push(Effect::AbortChildren {
-            generation: f.generation,
-            total: f.started,
-        });
+        self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.started });
     }
 
     /// Records `ParallelStateFailed` / `MapStateFailed` after the last child, then Retry/Catch/fail.
@@ -1309,11 +1102,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let decision = self.decide(&failure, None);
         if !matches!(decision, Decision::Retry(_)) {
             let is_map = matches!(self.state().kind, StateKind::Map(_));
-            self.emit(if is_map {
-                EventDetails::MapStateFailed
-            } else {
-                EventDetails::ParallelStateFailed
-            });
+            self.emit(if is_map { EventDetails::MapStateFailed } else { EventDetails::ParallelStateFailed });
         }
         self.act(decision, failure);
     }
@@ -1328,11 +1117,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let last_child = f.last_child_event;
         self.run.cursor.prev = last_child;
         let is_map = matches!(self.state().kind, StateKind::Map(_));
-        self.emit(if is_map {
-            EventDetails::MapStateSucceeded
-        } else {
-            EventDetails::ParallelStateSucceeded
-        });
+        self.emit(if is_map { EventDetails::MapStateSucceeded } else { EventDetails::ParallelStateSucceeded });
         // Step Functions points the Exited event at the last child's event too.
         self.run.cursor.prev = last_child;
         self.run.cursor.phase = Phase::Ready;
@@ -1355,32 +1140,18 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     fn finish_fan_in(&mut self, result: Value) -> Result<(), Failure> {
         let state = self.state();
         let (selector, result_path, next, has_handlers) = match &state.kind {
-            StateKind::Parallel(p) => (
-                &p.result_selector,
-                &p.result_path,
-                p.next,
-                !p.catch.is_empty() || !p.retry.is_empty(),
-            ),
-            StateKind::Map(m) => (
-                &m.result_selector,
-                &m.result_path,
-                m.next,
-                !m.catch.is_empty() || !m.retry.is_empty(),
-            ),
+            StateKind::Parallel(p) => {
+                (&p.result_selector, &p.result_path, p.next, !p.catch.is_empty() || !p.retry.is_empty())
+            }
+            StateKind::Map(m) => {
+                (&m.result_selector, &m.result_path, m.next, !m.catch.is_empty() || !m.retry.is_empty())
+            }
             _ => return Err(Failure::runtime("internal: not a Parallel or Map state")),
         };
         let needs = selector.as_ref().is_some_and(|t| t.uses_context()) || uses_context(&state.output_path);
-        let context = if needs {
-            self.context(true, None, None)
-        } else {
-            Value::Null
-        };
+        let context = if needs { self.context(true, None, None) } else { Value::Null };
         let result = match selector {
-            Some(t) => t.evaluate(&mut Env {
-                input: &result,
-                context: &context,
-                entropy: &mut *self.ctx.entropy,
-            })?,
+            Some(t) => t.evaluate(&mut Env { input: &result, context: &context, entropy: &mut *self.ctx.entropy })?,
             None => result,
         };
         let keep = has_handlers && matches!(result_path, ResultPath::Path(_));
@@ -1397,10 +1168,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         self.abort_current_state();
         if let Some(map_state) = link.map_state {
             let name = self.def.state(map_state).name.clone();
-            self.emit(EventDetails::MapIterationAborted {
-                name,
-                index: link.index,
-            });
+            self.emit(EventDetails::MapIterationAborted { name, index: link.index });
         }
         self.run.status = RunStatus::Aborted;
         let last = self.newest_event_id();
@@ -1412,10 +1180,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     fn abort_current_state(&mut self) {
         let state = self.state();
         if let Phase::FanOut(f) = &self.run.cursor.phase {
-            self.effects.push(Effect::AbortChildren {
-                generation: f.generation,
-                total: f.total,
-            });
+            self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.total });
         }
         let entered = self.run.cursor.phase != Phase::Ready;
         if entered && has_aborted_event(&state.kind) {
@@ -1434,9 +1199,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         self.run.cursor.prev = Prev::None;
         self.emit(EventDetails::ExecutionAborted { error, cause });
         self.run.status = RunStatus::Aborted;
-        self.effects.push(Effect::Close {
-            status: RunStatus::Aborted,
-        });
+        self.effects.push(Effect::Close { status: RunStatus::Aborted });
         Ok(())
     }
 
@@ -1448,9 +1211,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             cause: "The execution ran longer than the state machine's TimeoutSeconds.".to_string(),
         });
         self.run.status = RunStatus::TimedOut;
-        self.effects.push(Effect::Close {
-            status: RunStatus::TimedOut,
-        });
+        self.effects.push(Effect::Close { status: RunStatus::TimedOut });
     }
 }
 
@@ -1468,11 +1229,7 @@ fn pass_next(kind: &StateKind) -> asl::definition::Next {
 }
 
 fn not_found(path: &asl::path::Path) -> Failure {
-    Failure::runtime(format!(
-        "Invalid path '{}' : No results for path: {}",
-        path.text(),
-        path.normalized()
-    ))
+    Failure::runtime(format!("Invalid path '{}' : No results for path: {}", path.text(), path.normalized()))
 }
 
 /// InputPath (or OutputPath) over a borrowed document.
@@ -1489,10 +1246,7 @@ fn select_owned(field: &PathField, input: Value, context: &Value) -> Result<Valu
     match field {
         PathField::Whole => Ok(input),
         PathField::Null => Ok(Value::Object(serde_json::Map::new())),
-        PathField::Path(path) => path
-            .select(&input, context)
-            .map(Cow::into_owned)
-            .map_err(|_| not_found(path)),
+        PathField::Path(path) => path.select(&input, context).map(Cow::into_owned).map_err(|_| not_found(path)),
     }
 }
 
@@ -1506,10 +1260,7 @@ fn data_limit(state: &str) -> Failure {
 }
 
 fn task_ref(resource: &Resource) -> TaskRef {
-    TaskRef {
-        resource_type: resource.resource_type().to_string(),
-        resource: resource.resource_name(),
-    }
+    TaskRef { resource_type: resource.resource_type().to_string(), resource: resource.resource_name() }
 }
 
 /// A value as Step Functions quotes it in messages: strings without their quotes.
@@ -1547,10 +1298,7 @@ fn seconds_field(
 /// `SecondsPath`: a non-negative integer.
 fn wait_seconds(path: &asl::path::Path, input: &Value, context: &Value) -> Result<i64, Failure> {
     let value = path.select(input, context).map_err(|_| {
-        Failure::runtime(format!(
-            "The SecondsPath parameter does not reference an input value: {}",
-            path.text()
-        ))
+        Failure::runtime(format!("The SecondsPath parameter does not reference an input value: {}", path.text()))
     })?;
     match value.as_ref() {
         Value::Number(n) if n.as_i64().is_some_and(|v| v < 0) => Err(Failure::runtime(format!(
@@ -1570,10 +1318,7 @@ fn wait_seconds(path: &asl::path::Path, input: &Value, context: &Value) -> Resul
 /// `TimestampPath`: an RFC 3339 timestamp string.
 fn wait_timestamp(path: &asl::path::Path, input: &Value, context: &Value) -> Result<i64, Failure> {
     let value = path.select(input, context).map_err(|_| {
-        Failure::runtime(format!(
-            "The TimestampPath parameter does not reference an input value: {}",
-            path.text()
-        ))
+        Failure::runtime(format!("The TimestampPath parameter does not reference an input value: {}", path.text()))
     })?;
     value.as_str().and_then(asl::timestamp::parse_epoch_millis).ok_or_else(|| {
         Failure::runtime(format!(

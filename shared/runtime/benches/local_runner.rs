@@ -19,34 +19,21 @@ fn read(file: &str) -> String {
 async fn execute(definition: &Arc<asl::Definition>, text: &str, input: &Value, count: bool) -> u64 {
     let store = Arc::new(MemoryStateStore::new());
     let clock = Clock::virtual_at(1_767_225_600_000);
-    let mut rt = LocalRuntime::new(
-        store.clone(),
-        Arc::new(NoInvoker),
-        clock,
-        Box::new(SeededEntropy::new(1)),
-    );
+    let mut rt = LocalRuntime::new(store.clone(), Arc::new(NoInvoker), clock, Box::new(SeededEntropy::new(1)));
     let info = runtime::local_execution_info("bench", "bench", input.clone(), 1_767_225_600_000);
     let arn = info.execution_arn.clone();
-    rt.start(info, definition.clone(), text.to_string())
-        .await
-        .expect("start");
+    rt.start(info, definition.clone(), text.to_string()).await.expect("start");
     let record = rt.run_until_closed(&arn).await.expect("run");
     assert_eq!(record.summary.status, engine::RunStatus::Succeeded);
     if !count {
         return 0;
     }
     let history = store.history(&arn).await.expect("history");
-    history
-        .iter()
-        .filter(|e| matches!(e.event.details, EventDetails::StateEntered { .. }))
-        .count() as u64
+    history.iter().filter(|e| matches!(e.event.details, EventDetails::StateEntered { .. })).count() as u64
 }
 
 fn bench(c: &mut Criterion) {
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio");
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
     let mut group = c.benchmark_group("local-runner");
     for name in ["pass-chain-100", "choice-loop", "map-items"] {
         let text = read(&format!("{name}.asl.json"));
@@ -57,9 +44,7 @@ fn bench(c: &mut Criterion) {
         if name == "map-items" {
             group.sample_size(20);
         }
-        group.bench_function(name, |b| {
-            b.iter(|| tokio.block_on(execute(&definition, &text, &input, false)))
-        });
+        group.bench_function(name, |b| b.iter(|| tokio.block_on(execute(&definition, &text, &input, false))));
     }
     group.finish();
 }

@@ -24,10 +24,7 @@ impl Clock {
     /// Now, in milliseconds since the Unix epoch.
     pub fn now_ms(&self) -> i64 {
         match self {
-            Clock::Real => SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0),
+            Clock::Real => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0),
             Clock::Virtual(now) => now.load(Ordering::SeqCst),
         }
     }

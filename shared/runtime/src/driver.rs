@@ -116,15 +116,24 @@ const MAX_RACES: u32 = 100;
 /// another delivery committed the same version first, the run is loaded
 /// again and the delivery applied to the newer step — or recognized there as
 /// already applied.
+///
+/// `origin` is the cause of the delivery an invocation was given, when this
+/// one was made inside that invocation (a task's answer, collected
+/// outcomes): the step then records `<origin>|<own cause>`, so a redelivered
+/// origin finds the newest step its invocation made and redoes its effects.
 pub async fn apply<S: StateStore>(
     store: &S,
     record: &ExecutionRecord,
     delivery: Delivery,
     ctx: &mut Ctx<'_>,
+    origin: Option<&str>,
 ) -> Result<Applied, StoreError> {
     let arn = record.info.execution_arn.as_str();
     let def = &record.definition;
-    let cause = delivery.cause();
+    let cause = match origin {
+        Some(origin) => format!("{origin}|{}", delivery.cause()),
+        None => delivery.cause(),
+    };
     let run_id = delivery.run;
     for _ in 0..MAX_RACES {
         let checked_out = store.checkout_run(arn, &run_id).await?;
@@ -139,10 +148,7 @@ pub async fn apply<S: StateStore>(
                 match engine::step(def, &record.info, current.run, event.clone(), ctx) {
                     Ok(t) => t,
                     Err(rejection) => {
-                        let current = crate::store::Checkout {
-                            run: rejection.run,
-                            cause: current.cause,
-                        };
+                        let current = crate::store::Checkout { run: rejection.run, cause: current.cause };
                         return redo_or_drop(store, arn, run_id, current, &cause).await;
                     }
                 }
@@ -150,28 +156,15 @@ pub async fn apply<S: StateStore>(
         };
         let Transition { run, history, effects } = transition;
         let status = run.status;
-        let step = StepRecord {
-            run,
-            history,
-            effects,
-            cause: cause.clone(),
-        };
+        let step = StepRecord { run, history, effects, cause: cause.clone() };
         match store.commit(arn, step).await? {
             CommitOutcome::Committed { ids, history, effects } => {
-                return Ok(Applied::Committed {
-                    run: run_id,
-                    status,
-                    history,
-                    ids,
-                    effects,
-                });
+                return Ok(Applied::Committed { run: run_id, status, history, ids, effects });
             }
             CommitOutcome::AlreadyCommitted => continue,
         }
     }
-    Err(StoreError::Backend(format!(
-        "run {run_id} of {arn}: lost the race for a step {MAX_RACES} times"
-    )))
+    Err(StoreError::Backend(format!("run {run_id} of {arn}: lost the race for a step {MAX_RACES} times")))
 }
 
 /// A rejected delivery: if it is the cause of the run's newest step, that
@@ -183,7 +176,8 @@ async fn redo_or_drop<S: StateStore>(
     current: crate::store::Checkout,
     cause: &str,
 ) -> Result<Applied, StoreError> {
-    let same = current.cause == cause;
+    // The same delivery, or one whose invocation went on to make more steps inline.
+    let same = current.cause == cause || current.cause.starts_with(&format!("{cause}|"));
     store.restore_run(arn, current.run).await?;
     if !same {
         return Ok(Applied::Dropped);
@@ -233,19 +227,13 @@ pub fn actions(arn: &str, run: &RunId, effects: Vec<Effect>) -> Vec<Action> {
     let mut out = Vec::with_capacity(effects.len());
     for effect in effects {
         match effect {
-            Effect::Continue { version } => out.push(Action::Deliver(Delivery::event(
-                arn,
-                run.clone(),
-                Event::Advance { version },
-            ))),
-            Effect::InvokeTask(request) => out.push(Action::Invoke {
-                run: run.clone(),
-                request,
-            }),
-            Effect::StartTimer { timer, due_ms } => out.push(Action::DeliverAt(
-                due_ms,
-                Delivery::event(arn, run.clone(), Event::TimerFired { timer }),
-            )),
+            Effect::Continue { version } => {
+                out.push(Action::Deliver(Delivery::event(arn, run.clone(), Event::Advance { version })))
+            }
+            Effect::InvokeTask(request) => out.push(Action::Invoke { run: run.clone(), request }),
+            Effect::StartTimer { timer, due_ms } => {
+                out.push(Action::DeliverAt(due_ms, Delivery::event(arn, run.clone(), Event::TimerFired { timer })))
+            }
             Effect::StartChildren(specs) => out.extend(specs.into_iter().map(|spec| {
                 Action::Deliver(Delivery {
                     execution_arn: arn.to_string(),
@@ -257,15 +245,10 @@ pub fn actions(arn: &str, run: &RunId, effects: Vec<Effect>) -> Vec<Action> {
             Effect::AbortChildren { generation, total } => out.extend(
                 (0..total).map(|i| Action::Deliver(Delivery::event(arn, run.child(generation, i), Event::Abort))),
             ),
-            Effect::CollectChildren { generation, total } => out.push(Action::Collect {
-                run: run.clone(),
-                generation,
-                total,
-            }),
-            Effect::ReportToParent(report) => out.push(Action::Report {
-                child: run.clone(),
-                report,
-            }),
+            Effect::CollectChildren { generation, total } => {
+                out.push(Action::Collect { run: run.clone(), generation, total })
+            }
+            Effect::ReportToParent(report) => out.push(Action::Report { child: run.clone(), report }),
             Effect::Close { status } => out.push(Action::Close(status)),
         }
     }
@@ -300,11 +283,7 @@ pub async fn collect<S: StateStore>(
     total: u32,
 ) -> Result<Delivery, StoreError> {
     let results = store.child_outcomes(arn, run, generation, total).await?;
-    Ok(Delivery::event(
-        arn,
-        run.clone(),
-        Event::ChildrenCollected { generation, results },
-    ))
+    Ok(Delivery::event(arn, run.clone(), Event::ChildrenCollected { generation, results }))
 }
 
 /// Shares an execution record among the deliveries of one process.

@@ -111,8 +111,7 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
 
     /// Queues a StopExecution for `arn`.
     pub fn stop(&mut self, arn: &str, error: Option<String>, cause: Option<String>) {
-        self.queue
-            .push_back(Delivery::event(arn, RunId::root(), Event::Stop { error, cause }));
+        self.queue.push_back(Delivery::event(arn, RunId::root(), Event::Stop { error, cause }));
     }
 
     /// Runs until execution `arn` has ended and nothing it queued is left
@@ -195,18 +194,9 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
             return Ok(());
         }
         let record = self.record(&d.execution_arn).await?;
-        let mut ctx = Ctx {
-            now_ms: self.clock.now_ms(),
-            entropy: &mut *self.entropy,
-        };
-        let (run, effects) = match driver::apply(&*self.store, &record, d, &mut ctx).await? {
-            Applied::Committed {
-                run,
-                history,
-                ids,
-                effects,
-                ..
-            } => {
+        let mut ctx = Ctx { now_ms: self.clock.now_ms(), entropy: &mut *self.entropy };
+        let (run, effects) = match driver::apply(&*self.store, &record, d, &mut ctx, None).await? {
+            Applied::Committed { run, history, ids, effects, .. } => {
                 self.transitions += 1;
                 if let Some(observer) = self.observer.as_mut() {
                     observer.on_commit(&record, &history, &ids);

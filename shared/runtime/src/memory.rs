@@ -84,12 +84,8 @@ impl StateStore for MemoryStateStore {
                 Err(StoreError::ExecutionAlreadyExists(info.execution_arn.clone()))
             } else {
                 let arn = info.execution_arn.clone();
-                let record = ExecutionRecord {
-                    info,
-                    definition,
-                    definition_text,
-                    summary: ExecutionSummary::running(),
-                };
+                let record =
+                    ExecutionRecord { info, definition, definition_text, summary: ExecutionSummary::running() };
                 all.insert(
                     arn,
                     Execution {
@@ -108,20 +104,12 @@ impl StateStore for MemoryStateStore {
     }
 
     fn execution(&self, arn: &str) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send {
-        let result = self
-            .lock()
-            .get(arn)
-            .map(|e| e.record.clone())
-            .ok_or_else(|| missing(arn));
+        let result = self.lock().get(arn).map(|e| e.record.clone()).ok_or_else(|| missing(arn));
         async move { result }
     }
 
     fn load_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send {
-        let result = self
-            .lock()
-            .get(arn)
-            .map(|e| e.runs.get(run).cloned())
-            .ok_or_else(|| missing(arn));
+        let result = self.lock().get(arn).map(|e| e.runs.get(run).cloned()).ok_or_else(|| missing(arn));
         async move { result }
     }
 
@@ -161,11 +149,8 @@ impl StateStore for MemoryStateStore {
         arn: &str,
         run: &RunId,
     ) -> impl Future<Output = Result<Option<Vec<Effect>>, StoreError>> + Send {
-        let result = self
-            .lock()
-            .get(arn)
-            .map(|e| e.steps.get(run).map(|l| l.effects.clone()))
-            .ok_or_else(|| missing(arn));
+        let result =
+            self.lock().get(arn).map(|e| e.steps.get(run).map(|l| l.effects.clone())).ok_or_else(|| missing(arn));
         async move { result }
     }
 
@@ -173,12 +158,7 @@ impl StateStore for MemoryStateStore {
         let result = (|| {
             let mut all = self.lock();
             let exec = all.get_mut(arn).ok_or_else(|| missing(arn))?;
-            let StepRecord {
-                run,
-                history,
-                effects,
-                cause,
-            } = step;
+            let StepRecord { run, history, effects, cause } = step;
             let stored = exec.steps.get(&run.id).map(|l| l.version).unwrap_or(0);
             if stored + 1 != run.version {
                 return Ok(CommitOutcome::AlreadyCommitted);
@@ -191,21 +171,10 @@ impl StateStore for MemoryStateStore {
                 let id = exec.history.len() as u64 + 1;
                 let previous = exec.resolve(&run.id, event.previous);
                 exec.ids.entry(run.id.clone()).or_default().insert(event.id, id);
-                exec.history.push(RecordedEvent {
-                    id,
-                    previous_event_id: previous,
-                    event: event.clone(),
-                });
+                exec.history.push(RecordedEvent { id, previous_event_id: previous, event: event.clone() });
                 ids.push((id, previous));
             }
-            exec.steps.insert(
-                run.id.clone(),
-                Latest {
-                    version: run.version,
-                    cause,
-                    effects: effects.clone(),
-                },
-            );
+            exec.steps.insert(run.id.clone(), Latest { version: run.version, cause, effects: effects.clone() });
             exec.runs.insert(run.id.clone(), run);
             Ok(CommitOutcome::Committed { ids, history, effects })
         })();
@@ -254,11 +223,7 @@ impl StateStore for MemoryStateStore {
     }
 
     fn history(&self, arn: &str) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send {
-        let result = self
-            .lock()
-            .get(arn)
-            .map(|e| e.history.clone())
-            .ok_or_else(|| missing(arn));
+        let result = self.lock().get(arn).map(|e| e.history.clone()).ok_or_else(|| missing(arn));
         async move { result }
     }
 }

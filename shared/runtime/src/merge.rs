@@ -61,14 +61,10 @@ pub fn merge(steps: Vec<LoggedStep>) -> Vec<RecordedEvent> {
         let Some(step) = queue.front() else { continue };
         // A step waits until every event it points at outside itself is placed.
         let own: Vec<u64> = step.events.iter().map(|e| e.id).collect();
-        let missing = step
-            .events
-            .iter()
-            .filter_map(|e| target(&run, e.previous))
-            .find(|(r, id)| {
-                let inside = r == &run && own.contains(id);
-                !inside && !placed.contains_key(&(r.clone(), *id))
-            });
+        let missing = step.events.iter().filter_map(|e| target(&run, e.previous)).find(|(r, id)| {
+            let inside = r == &run && own.contains(id);
+            !inside && !placed.contains_key(&(r.clone(), *id))
+        });
         if let Some(key) = missing {
             waiting.entry(key).or_default().push(run);
             continue;
@@ -80,16 +76,10 @@ pub fn merge(steps: Vec<LoggedStep>) -> Vec<RecordedEvent> {
         let mut woken = Vec::new();
         for event in step.events {
             let id = history.len() as u64 + 1;
-            let previous = target(&run, event.previous)
-                .and_then(|k| placed.get(&k).copied())
-                .unwrap_or(0);
+            let previous = target(&run, event.previous).and_then(|k| placed.get(&k).copied()).unwrap_or(0);
             let key = (run.clone(), event.id);
             placed.insert(key.clone(), id);
-            history.push(RecordedEvent {
-                id,
-                previous_event_id: previous,
-                event,
-            });
+            history.push(RecordedEvent { id, previous_event_id: previous, event });
             woken.extend(waiting.remove(&key).unwrap_or_default());
         }
         for run in woken {
@@ -108,21 +98,11 @@ mod tests {
     use super::*;
 
     fn event(id: u64, previous: Prev, at: i64) -> HistoryEvent {
-        HistoryEvent {
-            id,
-            previous,
-            timestamp_ms: at,
-            details: EventDetails::ParallelStateStarted,
-        }
+        HistoryEvent { id, previous, timestamp_ms: at, details: EventDetails::ParallelStateStarted }
     }
 
     fn step(run: &str, version: u64, at_ms: i64, events: Vec<HistoryEvent>) -> LoggedStep {
-        LoggedStep {
-            run: RunId(run.to_string()),
-            version,
-            at_ms,
-            events,
-        }
+        LoggedStep { run: RunId(run.to_string()), version, at_ms, events }
     }
 
     fn ids(history: &[RecordedEvent]) -> Vec<(u64, u64)> {
@@ -144,20 +124,7 @@ mod tests {
             // The child's clock runs 5 ms behind the parent's.
             step("/65.0", 1, 5, vec![event(1, Prev::Parent(2), 5)]),
             step("", 1, 10, vec![event(1, Prev::None, 10), event(2, Prev::Local(1), 10)]),
-            step(
-                "",
-                2,
-                12,
-                vec![event(
-                    4,
-                    Prev::Child {
-                        generation: 65,
-                        index: 0,
-                        id: 1,
-                    },
-                    12,
-                )],
-            ),
+            step("", 2, 12, vec![event(4, Prev::Child { generation: 65, index: 0, id: 1 }, 12)]),
         ];
         let merged = merge(steps);
         assert_eq!(ids(&merged), [(1, 0), (2, 1), (3, 2), (4, 3)]);

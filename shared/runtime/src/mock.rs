@@ -31,10 +31,7 @@ pub struct MockConfigError {
 }
 
 fn err(pointer: impl Into<String>, message: impl Into<String>) -> MockConfigError {
-    MockConfigError {
-        pointer: pointer.into(),
-        message: message.into(),
-    }
+    MockConfigError { pointer: pointer.into(), message: message.into() }
 }
 
 /// One mocked answer.
@@ -55,10 +52,7 @@ pub struct MockedResponse {
 impl MockedResponse {
     /// The answer for invocation `n` (0-based), if the response covers it.
     pub fn answer(&self, n: u32) -> Option<&MockAnswer> {
-        self.ranges
-            .iter()
-            .find(|(lo, hi, _)| (*lo..=*hi).contains(&n))
-            .map(|(_, _, a)| a)
+        self.ranges.iter().find(|(lo, hi, _)| (*lo..=*hi).contains(&n)).map(|(_, _, a)| a)
     }
 }
 
@@ -100,9 +94,7 @@ impl MockConfig {
         if let Some(responses) = root.get("MockedResponses") {
             for (name, response) in object(responses, "/MockedResponses")? {
                 let pointer = format!("/MockedResponses/{}", token(name));
-                config
-                    .responses
-                    .insert(name.clone(), parse_response(response, &pointer)?);
+                config.responses.insert(name.clone(), parse_response(response, &pointer)?);
             }
         }
         if let Some(machines) = root.get("StateMachines") {
@@ -112,10 +104,7 @@ impl MockConfig {
                 let mut cases = HashMap::new();
                 for (key, value) in body {
                     if key != "TestCases" {
-                        return Err(err(
-                            format!("{pointer}/{}", token(key)),
-                            format!("unknown field '{key}'"),
-                        ));
+                        return Err(err(format!("{pointer}/{}", token(key)), format!("unknown field '{key}'")));
                     }
                     for (case, states) in object(value, &format!("{pointer}/TestCases"))? {
                         let case_pointer = format!("{pointer}/TestCases/{}", token(case));
@@ -147,10 +136,7 @@ impl MockConfig {
         let cases = self.state_machines.get(machine).ok_or_else(|| {
             let mut names: Vec<_> = self.state_machines.keys().cloned().collect();
             names.sort();
-            format!(
-                "the mock file has no state machine '{machine}' (it has: {})",
-                names.join(", ")
-            )
+            format!("the mock file has no state machine '{machine}' (it has: {})", names.join(", "))
         })?;
         cases.get(case).ok_or_else(|| {
             let mut names: Vec<_> = cases.keys().cloned().collect();
@@ -178,10 +164,7 @@ fn parse_response(value: &Value, pointer: &str) -> Result<MockedResponse, MockCo
     for (key, entry) in object(value, pointer)? {
         let entry_pointer = format!("{pointer}/{}", token(key));
         let (lo, hi) = parse_range(key).ok_or_else(|| {
-            err(
-                &entry_pointer,
-                format!("'{key}' is not an invocation number (\"0\") or range (\"1-2\")"),
-            )
+            err(&entry_pointer, format!("'{key}' is not an invocation number (\"0\") or range (\"1-2\")"))
         })?;
         let entry = object(entry, &entry_pointer)?;
         let answer = match (entry.get("Return"), entry.get("Throw"), entry.len()) {
@@ -230,11 +213,7 @@ impl MockInvoker<NoInvoker> {
 impl MockInvoker<NoInvoker> {
     /// No mocks: every Task goes to [`NoInvoker`].
     pub fn none() -> Self {
-        MockInvoker {
-            mocks: HashMap::new(),
-            counts: Mutex::new(HashMap::new()),
-            fallback: NoInvoker,
-        }
+        MockInvoker { mocks: HashMap::new(), counts: Mutex::new(HashMap::new()), fallback: NoInvoker }
     }
 }
 
@@ -246,11 +225,7 @@ impl<F: TaskInvoker> MockInvoker<F> {
             .iter()
             .filter_map(|(state, response)| config.responses.get(response).map(|r| (state.clone(), r.clone())))
             .collect();
-        Ok(MockInvoker {
-            mocks,
-            counts: Mutex::new(HashMap::new()),
-            fallback,
-        })
+        Ok(MockInvoker { mocks, counts: Mutex::new(HashMap::new()), fallback })
     }
 
     /// True when `state` has a mock in this test case.

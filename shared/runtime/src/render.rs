@@ -18,9 +18,9 @@ pub enum Timestamps {
 /// A timestamp in the chosen style.
 pub fn timestamp(ms: i64, style: Timestamps) -> Value {
     match style {
-        Timestamps::EpochSeconds => serde_json::Number::from_f64(ms as f64 / 1000.0)
-            .map(Value::Number)
-            .unwrap_or(Value::Null),
+        Timestamps::EpochSeconds => {
+            serde_json::Number::from_f64(ms as f64 / 1000.0).map(Value::Number).unwrap_or(Value::Null)
+        }
         Timestamps::Iso => Value::String(iso(ms)),
     }
 }
@@ -72,12 +72,7 @@ pub fn describe_execution(record: &ExecutionRecord, style: Timestamps) -> Value 
 
 /// One history event in the GetExecutionHistory shape.
 pub fn history_event(event: &RecordedEvent, include_data: bool, style: Timestamps) -> Value {
-    event.event.to_aws_json(
-        event.id,
-        event.previous_event_id,
-        timestamp(event.event.timestamp_ms, style),
-        include_data,
-    )
+    event.event.to_aws_json(event.id, event.previous_event_id, timestamp(event.event.timestamp_ms, style), include_data)
 }
 
 /// The GetExecutionHistory response for a whole history.

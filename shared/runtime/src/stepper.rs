@@ -91,10 +91,7 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
         }
         // The facts and definition never change for an execution: a warm container reads them once.
         let record = Arc::new(self.store.execution(arn).await?);
-        self.records
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(arn.to_string(), record.clone());
+        self.records.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.to_string(), record.clone());
         Ok(record)
     }
 
@@ -124,14 +121,13 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
         let record = self.record(&delivery.execution_arn).await?;
         let arn = record.info.execution_arn.clone();
         let mut entropy = OsEntropy::new();
-        let mut inline = VecDeque::from([delivery]);
+        let origin = delivery.cause();
+        let mut inline = VecDeque::from([(delivery, false)]);
         let mut outgoing = Vec::new();
-        while let Some(d) = inline.pop_front() {
-            let mut ctx = Ctx {
-                now_ms: self.clock.now_ms(),
-                entropy: &mut entropy,
-            };
-            let (run, effects) = match driver::apply(&*self.store, &record, d, &mut ctx).await? {
+        while let Some((d, made_here)) = inline.pop_front() {
+            let mut ctx = Ctx { now_ms: self.clock.now_ms(), entropy: &mut entropy };
+            let origin = made_here.then_some(origin.as_str());
+            let (run, effects) = match driver::apply(&*self.store, &record, d, &mut ctx, origin).await? {
                 Applied::Committed { run, effects, .. } => {
                     handled.transitions += 1;
                     (run, effects)
@@ -148,13 +144,13 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
                     }
                     Action::Invoke { run, request } => {
                         let outcome = self.invoker.invoke(&record.info, &request).await;
-                        inline.push_back(driver::task_result(&arn, run, request.task_id, outcome));
+                        inline.push_back((driver::task_result(&arn, run, request.task_id, outcome), true));
                     }
                     Action::Report { child, report } => {
                         outgoing.push(driver::report(&*self.store, &arn, &child, &report).await?);
                     }
                     Action::Collect { run, generation, total } => {
-                        inline.push_back(driver::collect(&*self.store, &arn, &run, generation, total).await?);
+                        inline.push_back((driver::collect(&*self.store, &arn, &run, generation, total).await?, true));
                     }
                     Action::Close(_) => {}
                 }

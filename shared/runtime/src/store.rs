@@ -106,13 +106,7 @@ pub struct ExecutionRecord {
 impl ExecutionSummary {
     /// The summary of a new execution.
     pub fn running() -> Self {
-        ExecutionSummary {
-            status: RunStatus::Running,
-            stop_time_ms: None,
-            output: None,
-            error: None,
-            cause: None,
-        }
+        ExecutionSummary { status: RunStatus::Running, stop_time_ms: None, output: None, error: None, cause: None }
     }
 
     /// The summary after the root run's final transition.

@@ -32,14 +32,7 @@ pub(super) enum BlockKind {
 impl BlockKind {
     fn fields(self) -> &'static [&'static str] {
         match self {
-            BlockKind::Top => &[
-                "StartAt",
-                "States",
-                "Comment",
-                "Version",
-                "TimeoutSeconds",
-                "QueryLanguage",
-            ],
+            BlockKind::Top => &["StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"],
             BlockKind::Branch | BlockKind::Iterator => &["StartAt", "States", "Comment"],
             BlockKind::Processor => &["StartAt", "States", "Comment", "ProcessorConfig"],
         }
@@ -89,11 +82,7 @@ pub(super) fn query_language(obj: &Obj<'_>, errs: &mut Errors) {
             obj.at("QueryLanguage"),
             "JSONata is not supported yet",
         )),
-        Some(_) => errs.push(not_one_of(
-            &obj.at("QueryLanguage"),
-            "QueryLanguage",
-            &["JSONPath", "JSONata"],
-        )),
+        Some(_) => errs.push(not_one_of(&obj.at("QueryLanguage"), "QueryLanguage", &["JSONPath", "JSONata"])),
     }
 }
 
@@ -118,10 +107,7 @@ impl<'a> Parser<'a> {
         obj.string("Comment", &mut self.errors);
         let start = obj.required_string("StartAt", &mut self.errors);
         let states_ptr = obj.at("States");
-        let mut scope = Scope {
-            block: id,
-            names: HashMap::new(),
-        };
+        let mut scope = Scope { block: id, names: HashMap::new() };
         let mut members = Vec::new();
         let mut ids = Vec::new();
         if let Some(states) = self.states_object(obj) {
@@ -144,11 +130,7 @@ impl<'a> Parser<'a> {
             graph::check(&members, start, &states_ptr, &mut self.errors);
         }
         if let Some(start_at) = start_at {
-            let block = Block {
-                start_at,
-                states: ids,
-                pointer: obj.ptr.clone(),
-            };
+            let block = Block { start_at, states: ids, pointer: obj.ptr.clone() };
             self.blocks[id.0 as usize] = Some(block);
         }
         id
@@ -189,12 +171,7 @@ impl<'a> Parser<'a> {
         let states: Option<Vec<State>> = self.states.into_iter().collect();
         let blocks: Option<Vec<Block>> = self.blocks.into_iter().collect();
         match (states, blocks) {
-            (Some(states), Some(blocks)) => Ok(Definition {
-                states,
-                blocks,
-                timeout_seconds,
-                comment,
-            }),
+            (Some(states), Some(blocks)) => Ok(Definition { states, blocks, timeout_seconds, comment }),
             // Every path that leaves a state or block unbuilt records an error;
             // this is a guard against a parser bug, never a panic.
             _ => Err(vec![ValidationError::schema("", "The definition could not be parsed")]),

@@ -127,10 +127,7 @@ impl<'a> Obj<'a> {
         match value.as_object() {
             Some(map) => Some(Obj::new(map, ptr)),
             None => {
-                errs.push(ValidationError::schema(
-                    ptr,
-                    format!("Each entry of '{list}' must be an object"),
-                ));
+                errs.push(ValidationError::schema(ptr, format!("Each entry of '{list}' must be an object")));
                 None
             }
         }

@@ -18,30 +18,19 @@ pub(super) fn pass(obj: &Obj<'_>, scope: &Scope<'_>, errs: &mut Errors) -> Optio
     let result = obj.get("Result").cloned();
     let result_path = result_path(obj, "ResultPath", errs);
     let next = state::next(obj, scope, errs);
-    Some(PassState {
-        parameters,
-        result,
-        result_path,
-        next: next?,
-    })
+    Some(PassState { parameters, result, result_path, next: next? })
 }
 
 /// `Type: Choice`.
 pub(super) fn choice(obj: &Obj<'_>, scope: &Scope<'_>, errs: &mut Errors) -> Option<ChoiceState> {
     let choices = obj.non_empty_array("Choices", errs).map(|list| {
         let base = obj.at("Choices");
-        let branches: Vec<_> = list
-            .iter()
-            .enumerate()
-            .map(|(i, rule)| choice_branch(rule, item(&base, i), scope, errs))
-            .collect();
+        let branches: Vec<_> =
+            list.iter().enumerate().map(|(i, rule)| choice_branch(rule, item(&base, i), scope, errs)).collect();
         branches.into_iter().collect::<Option<Vec<_>>>()
     });
     let default = scope.target(obj, "Default", errs);
-    Some(ChoiceState {
-        choices: choices??,
-        default,
-    })
+    Some(ChoiceState { choices: choices??, default })
 }
 
 /// One entry of `Choices`: the rule (compiled by [`Rule::compile`]) and its `Next`.
@@ -59,10 +48,7 @@ fn choice_branch(value: &Value, ptr: String, scope: &Scope<'_>, errs: &mut Error
         }
     };
     let next = scope.required_target(&entry, "Next", errs);
-    Some(ChoiceBranch {
-        rule: rule?,
-        next: next?,
-    })
+    Some(ChoiceBranch { rule: rule?, next: next? })
 }
 
 /// The four ways a Wait state says how long.
@@ -103,11 +89,7 @@ pub(super) fn wait(obj: &Obj<'_>, scope: &Scope<'_>, errs: &mut Errors) -> Optio
                 errs.push(ValidationError::schema(obj.at(field), message));
                 return None;
             };
-            Some(WaitState::Timestamp {
-                epoch_millis,
-                text: text.to_owned(),
-                next: next?,
-            })
+            Some(WaitState::Timestamp { epoch_millis, text: text.to_owned(), next: next? })
         }
         _ => {
             let path = reference(obj, field, errs)?;

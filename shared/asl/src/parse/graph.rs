@@ -31,11 +31,7 @@ fn successors(value: &Value) -> (Vec<&str>, bool) {
         }
     }
     for list in ["Choices", "Catch"] {
-        let entries = value
-            .get(list)
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let entries = value.get(list).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
         names.extend(entries.iter().filter_map(|e| e.get("Next").and_then(Value::as_str)));
     }
     let ends = match value.get("Type").and_then(Value::as_str) {

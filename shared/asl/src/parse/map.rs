@@ -68,11 +68,7 @@ fn item_selector(obj: &Obj<'_>, errs: &mut Errors) -> Option<Template> {
     if obj.exclusive("ItemSelector", "Parameters", errs) {
         return None;
     }
-    let key = if obj.has("Parameters") {
-        "Parameters"
-    } else {
-        "ItemSelector"
-    };
+    let key = if obj.has("Parameters") { "Parameters" } else { "ItemSelector" };
     template(obj, key, errs)
 }
 
@@ -103,19 +99,14 @@ fn mode(obj: &Obj<'_>, errs: &mut Errors) -> Option<MapMode> {
             if !config.has("ExecutionType") {
                 errs.push(required(&config.ptr, "ExecutionType"));
             }
-            Some(MapMode::Distributed {
-                express: execution? == "EXPRESS",
-            })
+            Some(MapMode::Distributed { express: execution? == "EXPRESS" })
         }
         (true, None) => None,
     }
 }
 
 fn only_distributed(obj: &Obj<'_>, key: &str) -> ValidationError {
-    ValidationError::schema(
-        obj.at(key),
-        format!("Field '{key}' is only supported in DISTRIBUTED mode"),
-    )
+    ValidationError::schema(obj.at(key), format!("Field '{key}' is only supported in DISTRIBUTED mode"))
 }
 
 /// `ItemProcessor` or the legacy `Iterator`: exactly one, an object, parsed as a block.
@@ -161,20 +152,10 @@ fn distributed_fields(obj: &Obj<'_>, mode: Option<MapMode>, errs: &mut Errors) -
         // The mode is invalid (already reported): nothing sensible to check.
         None => return Distributed::default(),
     }
-    let count = integer_field(
-        obj,
-        "ToleratedFailureCount",
-        "ToleratedFailureCountPath",
-        0..=u64::MAX,
-        errs,
-    );
+    let count = integer_field(obj, "ToleratedFailureCount", "ToleratedFailureCountPath", 0..=u64::MAX, errs);
     let percentage = percentage(obj, errs);
     let label = obj.string("Label", errs).filter(|label| check_label(obj, label, errs));
-    Distributed {
-        count,
-        percentage,
-        label: label.map(str::to_owned),
-    }
+    Distributed { count, percentage, label: label.map(str::to_owned) }
 }
 
 /// `ToleratedFailurePercentage` (0–100) or `ToleratedFailurePercentagePath`.
@@ -195,10 +176,7 @@ fn check_label(obj: &Obj<'_>, label: &str, errs: &mut Errors) -> bool {
         "Label cannot be empty"
     } else if label.chars().count() > 40 {
         "Label cannot exceed 40 characters"
-    } else if label
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || LABEL_FORBIDDEN.contains(c))
-    {
+    } else if label.chars().any(|c| c.is_whitespace() || c.is_control() || LABEL_FORBIDDEN.contains(c)) {
         "Label contains invalid character"
     } else {
         return true;

@@ -44,13 +44,8 @@ pub struct ParseOptions {
 
 /// Parses a definition given as text. Invalid JSON is an `INVALID_JSON_DESCRIPTION` error.
 pub fn parse_definition_str(text: &str) -> Result<Definition, Vec<ValidationError>> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        vec![ValidationError::new(
-            ValidationCode::InvalidJsonDescription,
-            "",
-            e.to_string(),
-        )]
-    })?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| vec![ValidationError::new(ValidationCode::InvalidJsonDescription, "", e.to_string())])?;
     parse_definition(&value)
 }
 
@@ -62,10 +57,7 @@ pub fn parse_definition(value: &Value) -> Result<Definition, Vec<ValidationError
 /// Like [`parse_definition`], for the kind of state machine `options` describes.
 pub fn parse_definition_with(value: &Value, options: ParseOptions) -> Result<Definition, Vec<ValidationError>> {
     let Some(map) = value.as_object() else {
-        return Err(vec![ValidationError::schema(
-            "",
-            "Definition must be a valid JSON object",
-        )]);
+        return Err(vec![ValidationError::schema("", "Definition must be a valid JSON object")]);
     };
     let top = Obj::new(map, String::new());
     let mut parser = Parser::default();
@@ -76,18 +68,9 @@ pub fn parse_definition_with(value: &Value, options: ParseOptions) -> Result<Def
     if let Some(version) = top.string("Version", errs)
         && version != "1.0"
     {
-        errs.push(ValidationError::schema(
-            top.at("Version"),
-            "The value of 'Version' must be 1.0",
-        ));
+        errs.push(ValidationError::schema(top.at("Version"), "The value of 'Version' must be 1.0"));
     }
     query_language(&top, errs);
-    parser.block(
-        &top,
-        BlockKind::Top,
-        Ctx {
-            express: options.express,
-        },
-    );
+    parser.block(&top, BlockKind::Top, Ctx { express: options.express });
     parser.finish(timeout_seconds, comment)
 }

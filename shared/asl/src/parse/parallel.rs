@@ -16,15 +16,7 @@ pub(super) fn parse<'a>(p: &mut Parser<'a>, obj: &Obj<'a>, scope: &Scope<'_>, ct
     let retry = recovery::retriers(obj, errs);
     let catch = recovery::catchers(obj, scope, errs);
     let next = state::next(obj, scope, errs);
-    Some(ParallelState {
-        branches: branches?,
-        parameters,
-        result_selector,
-        result_path,
-        retry,
-        catch,
-        next: next?,
-    })
+    Some(ParallelState { branches: branches?, parameters, result_selector, result_path, retry, catch, next: next? })
 }
 
 /// `Branches`: a non-empty array of blocks.

@@ -9,15 +9,8 @@ use crate::names;
 use crate::retry::{Catcher, Jitter, Retrier};
 
 /// The fields of a retrier.
-const RETRIER_FIELDS: [&str; 7] = [
-    "ErrorEquals",
-    "IntervalSeconds",
-    "MaxAttempts",
-    "BackoffRate",
-    "MaxDelaySeconds",
-    "JitterStrategy",
-    "Comment",
-];
+const RETRIER_FIELDS: [&str; 7] =
+    ["ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"];
 
 /// The fields of a catcher (JSONPath mode).
 const CATCHER_FIELDS: [&str; 4] = ["ErrorEquals", "Next", "ResultPath", "Comment"];
@@ -84,11 +77,7 @@ pub(super) fn catchers(obj: &Obj<'_>, scope: &Scope<'_>, errs: &mut Errors) -> V
         let next = scope.required_target(&entry, "Next", errs);
         let result_path = result_path(&entry, "ResultPath", errs);
         if let (Some(error_equals), Some(next)) = (error_equals, next) {
-            out.push(Catcher {
-                error_equals,
-                next,
-                result_path,
-            });
+            out.push(Catcher { error_equals, next, result_path });
         }
     }
     out
@@ -120,21 +109,13 @@ fn error_equals(entry: &Obj<'_>, last: bool, what: &str, errs: &mut Errors) -> O
     let mut names = Vec::with_capacity(list.len());
     for (j, value) in list.iter().enumerate() {
         match value.as_str() {
-            Some("") => errs.push(wrong_type(
-                &item(&base, j),
-                "ErrorEquals",
-                "an array of non-empty strings",
-            )),
+            Some("") => errs.push(wrong_type(&item(&base, j), "ErrorEquals", "an array of non-empty strings")),
             Some(name) if name.starts_with("States.") && !PREDEFINED.contains(&name) => {
                 let message = format!("'{name}' is not a predefined error name");
                 errs.push(ValidationError::schema(item(&base, j), message));
             }
             Some(name) => names.push(name.to_owned()),
-            None => errs.push(wrong_type(
-                &item(&base, j),
-                "ErrorEquals",
-                "an array of non-empty strings",
-            )),
+            None => errs.push(wrong_type(&item(&base, j), "ErrorEquals", "an array of non-empty strings")),
         }
     }
     let has_all = list.iter().any(|v| v.as_str() == Some(names::ALL));

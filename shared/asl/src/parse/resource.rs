@@ -44,9 +44,9 @@ pub(crate) fn classify(text: &str) -> Result<Resource, ResourceError> {
     match *service {
         "lambda" => lambda(text, region, account, rest),
         "states" if region.is_empty() && account.is_empty() => integration(text, rest),
-        "states" if rest.starts_with("activity:") => Err(ResourceError::Unsupported(
-            "activities are not supported yet".to_owned(),
-        )),
+        "states" if rest.starts_with("activity:") => {
+            Err(ResourceError::Unsupported("activities are not supported yet".to_owned()))
+        }
         _ => Err(not_recognized(text)),
     }
 }
@@ -124,10 +124,5 @@ fn integration(text: &str, rest: &str) -> Result<Resource, ResourceError> {
              'states:startExecution'"
         )));
     }
-    Ok(Resource::Integration {
-        arn: text.to_owned(),
-        service,
-        action: action.to_owned(),
-        pattern,
-    })
+    Ok(Resource::Integration { arn: text.to_owned(), service, action: action.to_owned(), pattern })
 }

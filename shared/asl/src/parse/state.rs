@@ -109,19 +109,10 @@ pub(super) fn parse<'a>(p: &mut Parser<'a>, raw: &RawState<'a>, scope: &Scope<'_
     let (input_path, output_path) = if ty == "Fail" {
         (PathField::Whole, PathField::Whole)
     } else {
-        (
-            path_field(&obj, "InputPath", &mut p.errors),
-            path_field(&obj, "OutputPath", &mut p.errors),
-        )
+        (path_field(&obj, "InputPath", &mut p.errors), path_field(&obj, "OutputPath", &mut p.errors))
     };
     let kind = kind(p, ty, &obj, scope, ctx)?;
-    Some(State {
-        name: raw.name.to_owned(),
-        block: scope.block,
-        input_path,
-        output_path,
-        kind,
-    })
+    Some(State { name: raw.name.to_owned(), block: scope.block, input_path, output_path, kind })
 }
 
 /// The type-specific part of a state.

@@ -52,10 +52,8 @@ fn resource(obj: &Obj<'_>, ctx: Ctx, errs: &mut Errors) -> Option<Resource> {
         Ok(resource) => {
             let pattern = resource.pattern();
             if ctx.express && pattern != Pattern::RequestResponse {
-                let message = format!(
-                    "Express state machine does not support '{}' service integration",
-                    pattern.suffix()
-                );
+                let message =
+                    format!("Express state machine does not support '{}' service integration", pattern.suffix());
                 errs.push(ValidationError::schema(ptr, message));
             }
             Some(resource)

@@ -25,11 +25,7 @@ impl Workload {
     pub fn load(name: &'static str) -> Workload {
         let definition = asl::parse_definition_str(&read(&format!("{name}.asl.json"))).expect("valid workload");
         let input = serde_json::from_str(&read(&format!("{name}.input.json"))).expect("JSON input");
-        Workload {
-            name,
-            definition,
-            input,
-        }
+        Workload { name, definition, input }
     }
 
     /// The execution facts for one run of the workload.
@@ -51,10 +47,7 @@ struct Counter(u64);
 
 impl Entropy for Counter {
     fn next_u64(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         self.0
     }
 }
@@ -78,10 +71,7 @@ pub struct Counts {
 /// Runs the workload to its end.
 pub fn run(def: &Definition, info: &ExecutionInfo) -> Counts {
     let mut entropy = Counter(1);
-    let mut ctx = Ctx {
-        now_ms: info.start_time_ms,
-        entropy: &mut entropy,
-    };
+    let mut ctx = Ctx { now_ms: info.start_time_ms, entropy: &mut entropy };
     let mut runs: HashMap<RunId, Run> = HashMap::new();
     let mut outcomes: HashMap<RunId, ChildOutcome> = HashMap::new();
     let mut queue: VecDeque<Item> = VecDeque::new();
@@ -91,11 +81,8 @@ pub fn run(def: &Definition, info: &ExecutionInfo) -> Counts {
     let mut t = engine::start_execution(def, info, &mut ctx);
     loop {
         steps += 1;
-        transitions += t
-            .history
-            .iter()
-            .filter(|e| matches!(e.details, engine::EventDetails::StateEntered { .. }))
-            .count() as u64;
+        transitions +=
+            t.history.iter().filter(|e| matches!(e.details, engine::EventDetails::StateEntered { .. })).count() as u64;
         let id = t.run.id.clone();
         if id.is_root()
             && t.run.status == RunStatus::Succeeded
@@ -114,13 +101,9 @@ pub fn run(def: &Definition, info: &ExecutionInfo) -> Counts {
                     queue.push_back(Item::Event(report.parent, event));
                 }
                 Effect::CollectChildren { generation, total } => {
-                    let results = (0..total)
-                        .map(|i| outcomes.remove(&id.child(generation, i)).expect("outcome"))
-                        .collect();
-                    queue.push_back(Item::Event(
-                        id.clone(),
-                        Event::ChildrenCollected { generation, results },
-                    ));
+                    let results =
+                        (0..total).map(|i| outcomes.remove(&id.child(generation, i)).expect("outcome")).collect();
+                    queue.push_back(Item::Event(id.clone(), Event::ChildrenCollected { generation, results }));
                 }
                 Effect::Close { .. } => {}
                 other => panic!("the benchmark workloads have no tasks or timers: {other:?}"),
@@ -130,11 +113,7 @@ pub fn run(def: &Definition, info: &ExecutionInfo) -> Counts {
         t = loop {
             match queue.pop_front() {
                 None => {
-                    return Counts {
-                        transitions,
-                        steps,
-                        output,
-                    };
+                    return Counts { transitions, steps, output };
                 }
                 Some(Item::Child(spec)) => break engine::start_child(def, info, spec, &mut ctx),
                 Some(Item::Event(run_id, event)) => {

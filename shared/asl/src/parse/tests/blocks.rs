@@ -32,10 +32,7 @@ fn start_at_and_states_are_required() {
     assert_eq!(super::pairs(errs.clone()), [schema(""), schema("")]);
     assert_eq!(errs[0].message, "The field 'StartAt' is required but was missing");
     assert_eq!(errs[1].message, "The field 'States' is required but was missing");
-    assert_eq!(
-        errs[0].to_string(),
-        "SCHEMA_VALIDATION_FAILED: The field 'StartAt' is required but was missing at /"
-    );
+    assert_eq!(errs[0].to_string(), "SCHEMA_VALIDATION_FAILED: The field 'StartAt' is required but was missing at /");
 }
 
 #[test]
@@ -46,10 +43,7 @@ fn unknown_top_level_field() {
     let errs = errors(def);
     assert_eq!(super::pairs(errs.clone()), [schema("/Foo"), schema("/Assign")]);
     assert_eq!(errs[0].message, "Field 'Foo' is not supported");
-    assert_eq!(
-        errs[0].to_string(),
-        "SCHEMA_VALIDATION_FAILED: Field 'Foo' is not supported at /Foo"
-    );
+    assert_eq!(errs[0].to_string(), "SCHEMA_VALIDATION_FAILED: Field 'Foo' is not supported at /Foo");
 }
 
 #[test]
@@ -72,10 +66,7 @@ fn top_level_field_values() {
     }
     let mut def = single(succeed());
     def["TimeoutSeconds"] = json!(1.0);
-    assert_eq!(
-        errors(def)[0].message,
-        "The value of 'TimeoutSeconds' must be an integer"
-    );
+    assert_eq!(errors(def)[0].message, "The value of 'TimeoutSeconds' must be an integer");
     let mut def = single(succeed());
     def["TimeoutSeconds"] = json!(99_999_999);
     super::ok(def);
@@ -93,15 +84,9 @@ fn jsonata_is_not_supported_yet() {
 #[test]
 fn states_must_be_a_non_empty_object() {
     let empty = json!({ "StartAt": "A", "States": {} });
-    assert_eq!(
-        codes(empty),
-        [schema("/States"), at(MissingTransitionTarget, "/StartAt")]
-    );
+    assert_eq!(codes(empty), [schema("/States"), at(MissingTransitionTarget, "/StartAt")]);
     let array = json!({ "StartAt": "A", "States": [] });
-    assert_eq!(
-        codes(array),
-        [schema("/States"), at(MissingTransitionTarget, "/StartAt")]
-    );
+    assert_eq!(codes(array), [schema("/States"), at(MissingTransitionTarget, "/StartAt")]);
 }
 
 #[test]
@@ -120,28 +105,16 @@ fn state_must_be_an_object_with_a_known_type() {
     let errs = errors(single(json!({ "End": true })));
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
     assert_eq!(errs[0].message, "The field 'Type' is required but was missing");
-    assert_eq!(
-        codes(single(json!({ "Type": "Bogus", "End": true }))),
-        [schema("/States/A/Type")]
-    );
-    assert_eq!(
-        codes(single(json!({ "Type": 3, "End": true }))),
-        [schema("/States/A/Type")]
-    );
+    assert_eq!(codes(single(json!({ "Type": "Bogus", "End": true }))), [schema("/States/A/Type")]);
+    assert_eq!(codes(single(json!({ "Type": 3, "End": true }))), [schema("/States/A/Type")]);
 }
 
 #[test]
 fn next_must_name_a_state_of_the_block() {
     let errs = errors(single(json!({ "Type": "Pass", "Next": "Z" })));
-    assert_eq!(
-        super::pairs(errs.clone()),
-        [at(MissingTransitionTarget, "/States/A/Next")]
-    );
+    assert_eq!(super::pairs(errs.clone()), [at(MissingTransitionTarget, "/States/A/Next")]);
     assert_eq!(errs[0].message, "Missing 'Next' target: Z");
-    assert_eq!(
-        errs[0].to_string(),
-        "MISSING_TRANSITION_TARGET: Missing 'Next' target: Z at /States/A/Next"
-    );
+    assert_eq!(errs[0].to_string(), "MISSING_TRANSITION_TARGET: Missing 'Next' target: Z at /States/A/Next");
 }
 
 #[test]
@@ -156,10 +129,7 @@ fn transitions_cannot_cross_blocks() {
             }
         }
     });
-    assert_eq!(
-        codes(into_parent),
-        [at(MissingTransitionTarget, "/States/P/Branches/0/States/B/Next")]
-    );
+    assert_eq!(codes(into_parent), [at(MissingTransitionTarget, "/States/P/Branches/0/States/B/Next")]);
     let into_branch = json!({
         "StartAt": "P",
         "States": {
@@ -181,10 +151,7 @@ fn transitions_cannot_cross_blocks() {
             }
         }
     });
-    assert_eq!(
-        codes(start_in_parent),
-        [at(MissingTransitionTarget, "/States/P/Branches/0/StartAt")]
-    );
+    assert_eq!(codes(start_in_parent), [at(MissingTransitionTarget, "/States/P/Branches/0/StartAt")]);
 }
 
 #[test]
@@ -234,10 +201,7 @@ fn unreachable_states() {
     let errs = errors(def);
     assert_eq!(
         super::pairs(errs.clone()),
-        [
-            at(UnreachableState, "/States/B"),
-            at(UnreachableState, "/States/a~1b~0c")
-        ]
+        [at(UnreachableState, "/States/B"), at(UnreachableState, "/States/a~1b~0c")]
     );
     assert_eq!(errs[0].message, "State 'B' is not reachable");
 }
@@ -274,10 +238,7 @@ fn a_broken_state_does_not_cascade() {
         "A": { "Next": "B" },
         "B": { "Type": "Pass", "Next": "Gone" }
     }));
-    assert_eq!(
-        codes(def),
-        [schema("/States/A"), at(MissingTransitionTarget, "/States/B/Next")]
-    );
+    assert_eq!(codes(def), [schema("/States/A"), at(MissingTransitionTarget, "/States/B/Next")]);
 }
 
 #[test]

@@ -63,67 +63,36 @@ fn every_field_with_paths_templates_and_rules() {
         }
     }));
     let names: Vec<&str> = def.states.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "Pick",
-            "Pause",
-            "PauseMore",
-            "PauseUntil",
-            "Work",
-            "Each",
-            "Boom",
-            "Inner"
-        ]
-    );
+    assert_eq!(names, ["Pick", "Pause", "PauseMore", "PauseUntil", "Work", "Each", "Boom", "Inner"]);
     let pick = def.state(StateId(0));
     assert!(matches!(&pick.input_path, PathField::Path(p) if p.text() == "$.input"));
     assert!(matches!(&pick.output_path, PathField::Path(p) if p.uses_context()));
-    let StateKind::Choice(choice) = &pick.kind else {
-        panic!("not a Choice")
-    };
+    let StateKind::Choice(choice) = &pick.kind else { panic!("not a Choice") };
     let nexts: Vec<StateId> = choice.choices.iter().map(|c| c.next).collect();
     assert_eq!(nexts, [StateId(1), StateId(4)]);
     assert_eq!(choice.default, Some(StateId(6)));
-    let StateKind::Wait(WaitState::Timestamp {
-        epoch_millis,
-        text,
-        next,
-    }) = &def.state(StateId(1)).kind
-    else {
+    let StateKind::Wait(WaitState::Timestamp { epoch_millis, text, next }) = &def.state(StateId(1)).kind else {
         panic!("not a Wait Timestamp")
     };
     assert_eq!(
         (*epoch_millis, text.as_str(), *next),
         (1_893_553_445_000, "2030-01-02T03:04:05Z", Next::State(StateId(2)))
     );
-    assert!(matches!(
-        &def.state(StateId(2)).kind,
-        StateKind::Wait(WaitState::SecondsPath { .. })
-    ));
-    assert!(matches!(
-        &def.state(StateId(3)).kind,
-        StateKind::Wait(WaitState::TimestampPath { .. })
-    ));
-    let StateKind::Task(work) = &def.state(StateId(4)).kind else {
-        panic!("not a Task")
-    };
+    assert!(matches!(&def.state(StateId(2)).kind, StateKind::Wait(WaitState::SecondsPath { .. })));
+    assert!(matches!(&def.state(StateId(3)).kind, StateKind::Wait(WaitState::TimestampPath { .. })));
+    let StateKind::Task(work) = &def.state(StateId(4)).kind else { panic!("not a Task") };
     assert!(work.parameters.as_ref().is_some_and(|t| t.uses_context()));
     assert!(work.result_selector.is_some() && work.credentials.is_some());
     assert!(matches!(&work.result_path, ResultPath::Path(p) if p.text() == "$.result"));
     assert!(matches!(&work.timeout_seconds, Some(NumberField::Path(p)) if p.text() == "$.timeout"));
     assert!(matches!(&work.catch[0].result_path, ResultPath::Path(_)));
-    let StateKind::Map(each) = &def.state(StateId(5)).kind else {
-        panic!("not a Map")
-    };
+    let StateKind::Map(each) = &def.state(StateId(5)).kind else { panic!("not a Map") };
     assert_eq!(each.mode, MapMode::Distributed { express: false });
     assert!(each.items_path.as_ref().is_some_and(|p| p.text() == "$.items"));
     assert!(matches!(&each.max_concurrency, NumberField::Path(_)));
     assert!(matches!(&each.tolerated_failure_count, Some(NumberField::Path(_))));
     assert!(matches!(&each.tolerated_failure_percentage, Some(NumberField::Path(_))));
-    let StateKind::Fail(boom) = &def.state(StateId(6)).kind else {
-        panic!("not a Fail")
-    };
+    let StateKind::Fail(boom) = &def.state(StateId(6)).kind else { panic!("not a Fail") };
     assert!(matches!(&boom.error, Some(TextField::Expr(_))));
     assert!(matches!(&boom.cause, Some(TextField::Expr(_))));
 }
@@ -161,10 +130,7 @@ fn template_errors_keep_their_pointers() {
     let def = single(task(json!({ "Parameters": { "nested": { "bad.$": "not a path" } } })));
     let errs = errors(def);
     assert!(!errs.is_empty());
-    assert!(
-        errs.iter().all(|e| e.pointer.starts_with("/States/A/Parameters")),
-        "{errs:?}"
-    );
+    assert!(errs.iter().all(|e| e.pointer.starts_with("/States/A/Parameters")), "{errs:?}");
 }
 
 #[test]

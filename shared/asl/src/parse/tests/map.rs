@@ -16,10 +16,7 @@ fn processor_is_required_and_unique() {
     let errs = errors(single(json!({ "Type": "Map", "End": true })));
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
     assert_eq!(errs[0].message, "The field 'ItemProcessor' is required but was missing");
-    let both = map_state(
-        "I",
-        json!({ "Iterator": { "StartAt": "J", "States": { "J": { "Type": "Succeed" } } } }),
-    );
+    let both = map_state("I", json!({ "Iterator": { "StartAt": "J", "States": { "J": { "Type": "Succeed" } } } }));
     assert_eq!(codes(single(both)), [schema("/States/A")]);
     let not_object = single(json!({ "Type": "Map", "ItemProcessor": [], "End": true }));
     assert_eq!(codes(not_object), [schema("/States/A/ItemProcessor")]);
@@ -35,51 +32,33 @@ fn processor_blocks_are_checked() {
     assert_eq!(codes(iterator_config), [schema("/States/A/Iterator/ProcessorConfig")]);
     let mut bad_start = map_state("I", json!({}));
     bad_start["ItemProcessor"]["StartAt"] = json!("Nope");
-    assert_eq!(
-        codes(single(bad_start)),
-        [at(MissingTransitionTarget, "/States/A/ItemProcessor/StartAt")]
-    );
+    assert_eq!(codes(single(bad_start)), [at(MissingTransitionTarget, "/States/A/ItemProcessor/StartAt")]);
 }
 
 #[test]
 fn processor_config() {
     let mut bad_mode = map_state("I", json!({}));
     bad_mode["ItemProcessor"]["ProcessorConfig"] = json!({ "Mode": "FAST" });
-    assert_eq!(
-        codes(single(bad_mode)),
-        [schema("/States/A/ItemProcessor/ProcessorConfig/Mode")]
-    );
+    assert_eq!(codes(single(bad_mode)), [schema("/States/A/ItemProcessor/ProcessorConfig/Mode")]);
     let mut no_type = map_state("I", json!({}));
     no_type["ItemProcessor"]["ProcessorConfig"] = json!({ "Mode": "DISTRIBUTED" });
     let errs = errors(single(no_type));
-    assert_eq!(
-        super::pairs(errs.clone()),
-        [schema("/States/A/ItemProcessor/ProcessorConfig")]
-    );
+    assert_eq!(super::pairs(errs.clone()), [schema("/States/A/ItemProcessor/ProcessorConfig")]);
     assert_eq!(errs[0].message, "The field 'ExecutionType' is required but was missing");
     let mut inline_type = map_state("I", json!({}));
     inline_type["ItemProcessor"]["ProcessorConfig"] = json!({ "Mode": "INLINE", "ExecutionType": "STANDARD" });
     let errs = errors(single(inline_type));
     let pointer = "/States/A/ItemProcessor/ProcessorConfig/ExecutionType";
     assert_eq!(super::pairs(errs.clone()), [schema(pointer)]);
-    assert_eq!(
-        errs[0].message,
-        "Field 'ExecutionType' is only supported in DISTRIBUTED mode"
-    );
+    assert_eq!(errs[0].message, "Field 'ExecutionType' is only supported in DISTRIBUTED mode");
     let bad_type = single(distributed("FAST", json!({})));
     assert_eq!(codes(bad_type), [schema(pointer)]);
     let mut extra = map_state("I", json!({}));
     extra["ItemProcessor"]["ProcessorConfig"] = json!({ "Foo": 1 });
-    assert_eq!(
-        codes(single(extra)),
-        [schema("/States/A/ItemProcessor/ProcessorConfig/Foo")]
-    );
+    assert_eq!(codes(single(extra)), [schema("/States/A/ItemProcessor/ProcessorConfig/Foo")]);
     let mut not_object = map_state("I", json!({}));
     not_object["ItemProcessor"]["ProcessorConfig"] = json!("INLINE");
-    assert_eq!(
-        codes(single(not_object)),
-        [schema("/States/A/ItemProcessor/ProcessorConfig")]
-    );
+    assert_eq!(codes(single(not_object)), [schema("/States/A/ItemProcessor/ProcessorConfig")]);
 }
 
 #[test]
@@ -90,21 +69,12 @@ fn distributed_only_fields_in_inline_mode() {
         let errs = errors(single(map_state("I", extra)));
         let pointer = format!("/States/A/{field}");
         assert_eq!(super::pairs(errs.clone()), [schema(&pointer)], "{field}");
-        assert_eq!(
-            errs[0].message,
-            format!("Field '{field}' is only supported in DISTRIBUTED mode")
-        );
+        assert_eq!(errs[0].message, format!("Field '{field}' is only supported in DISTRIBUTED mode"));
     }
-    let paths = map_state(
-        "I",
-        json!({ "ToleratedFailureCountPath": "$.c", "ToleratedFailurePercentagePath": "$.p" }),
-    );
+    let paths = map_state("I", json!({ "ToleratedFailureCountPath": "$.c", "ToleratedFailurePercentagePath": "$.p" }));
     assert_eq!(
         codes(single(paths)),
-        [
-            schema("/States/A/ToleratedFailureCountPath"),
-            schema("/States/A/ToleratedFailurePercentagePath")
-        ]
+        [schema("/States/A/ToleratedFailureCountPath"), schema("/States/A/ToleratedFailurePercentagePath")]
     );
 }
 
@@ -121,16 +91,9 @@ fn distributed_field_values() {
         let mut extra = json!({});
         extra[field] = value.clone();
         let pointer = format!("/States/A/{field}");
-        assert_eq!(
-            codes(single(distributed("STANDARD", extra))),
-            [schema(&pointer)],
-            "{field}: {value}"
-        );
+        assert_eq!(codes(single(distributed("STANDARD", extra))), [schema(&pointer)], "{field}: {value}");
     }
-    let twins = distributed(
-        "STANDARD",
-        json!({ "ToleratedFailureCount": 1, "ToleratedFailureCountPath": "$.c" }),
-    );
+    let twins = distributed("STANDARD", json!({ "ToleratedFailureCount": 1, "ToleratedFailureCountPath": "$.c" }));
     assert_eq!(codes(single(twins)), [schema("/States/A")]);
 }
 
@@ -170,10 +133,7 @@ fn item_selector_and_parameters_are_exclusive() {
     let def = single(map_state("I", json!({ "ItemSelector": {}, "Parameters": {} })));
     let errs = errors(def);
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
-    assert_eq!(
-        errs[0].message,
-        "Only one of the fields 'ItemSelector' and 'Parameters' may be set"
-    );
+    assert_eq!(errs[0].message, "Only one of the fields 'ItemSelector' and 'Parameters' may be set");
 }
 
 #[test]
@@ -188,10 +148,7 @@ fn distributed_readers_and_writers_are_unsupported() {
         let errs = errors(single(distributed("STANDARD", extra)));
         let pointer = format!("/States/A/{field}");
         assert_eq!(super::pairs(errs.clone()), [at(Unsupported, &pointer)], "{field}");
-        assert_eq!(
-            errs[0].message,
-            format!("Field '{field}' is not supported yet ({what})")
-        );
+        assert_eq!(errs[0].message, format!("Field '{field}' is not supported yet ({what})"));
     }
 }
 
@@ -202,14 +159,8 @@ fn express_processor_refuses_sync_and_callbacks() {
         "Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync", "End": true
     });
     let errs = errors(single(state.clone()));
-    assert_eq!(
-        super::pairs(errs.clone()),
-        [schema("/States/A/ItemProcessor/States/I/Resource")]
-    );
-    assert_eq!(
-        errs[0].message,
-        "Express state machine does not support '.sync' service integration"
-    );
+    assert_eq!(super::pairs(errs.clone()), [schema("/States/A/ItemProcessor/States/I/Resource")]);
+    assert_eq!(errs[0].message, "Express state machine does not support '.sync' service integration");
     // Deeper: an inline Map inside the EXPRESS processor is EXPRESS too.
     state["ItemProcessor"]["States"]["I"] = map_state("Deep", json!({}));
     state["ItemProcessor"]["States"]["I"]["ItemProcessor"]["States"]["Deep"] = json!({

@@ -58,10 +58,7 @@ fn schema(pointer: &str) -> (ValidationCode, String) {
 
 /// A machine whose `StartAt` is the first of `states`.
 fn machine(states: Value) -> Value {
-    let first = states
-        .as_object()
-        .and_then(|m| m.keys().next().cloned())
-        .unwrap_or_default();
+    let first = states.as_object().and_then(|m| m.keys().next().cloned()).unwrap_or_default();
     json!({ "StartAt": first, "States": states })
 }
 

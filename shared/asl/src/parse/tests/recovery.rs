@@ -20,10 +20,7 @@ fn retry_must_be_an_array_of_objects() {
 fn error_equals_rules() {
     let missing = errors(retry(json!([{ "MaxAttempts": 1 }])));
     assert_eq!(super::pairs(missing.clone()), [schema("/States/A/Retry/0")]);
-    assert_eq!(
-        missing[0].message,
-        "The field 'ErrorEquals' is required but was missing"
-    );
+    assert_eq!(missing[0].message, "The field 'ErrorEquals' is required but was missing");
     let cases = [
         (json!([]), "/States/A/Retry/0/ErrorEquals"),
         (json!("E"), "/States/A/Retry/0/ErrorEquals"),
@@ -83,13 +80,7 @@ fn retrier_field_values() {
 #[test]
 fn retrier_unknown_fields() {
     let def = retry(json!([{ "ErrorEquals": ["E"], "Next": "A", "Assign": {} }]));
-    assert_eq!(
-        codes(def),
-        [
-            schema("/States/A/Retry/0/Next"),
-            at(Unsupported, "/States/A/Retry/0/Assign")
-        ]
-    );
+    assert_eq!(codes(def), [schema("/States/A/Retry/0/Next"), at(Unsupported, "/States/A/Retry/0/Assign")]);
 }
 
 #[test]
@@ -102,27 +93,15 @@ fn catchers() {
     };
     super::ok(catch(json!([{ "ErrorEquals": ["E"], "Next": "H" }])));
     let missing = errors(catch(json!([{ "ErrorEquals": ["E"] }])));
-    assert_eq!(
-        super::pairs(missing.clone()),
-        [schema("/States/A/Catch/0"), at(UnreachableState, "/States/H")]
-    );
+    assert_eq!(super::pairs(missing.clone()), [schema("/States/A/Catch/0"), at(UnreachableState, "/States/H")]);
     assert_eq!(missing[0].message, "The field 'Next' is required but was missing");
     let unknown_target = catch(json!([{ "ErrorEquals": ["E"], "Next": "Z" }]));
     assert_eq!(
         codes(unknown_target),
-        [
-            at(MissingTransitionTarget, "/States/A/Catch/0/Next"),
-            at(UnreachableState, "/States/H")
-        ]
+        [at(MissingTransitionTarget, "/States/A/Catch/0/Next"), at(UnreachableState, "/States/H")]
     );
     let extra = catch(json!([{ "ErrorEquals": ["E"], "Next": "H", "MaxAttempts": 1, "Output": {} }]));
-    assert_eq!(
-        codes(extra),
-        [
-            schema("/States/A/Catch/0/MaxAttempts"),
-            at(Unsupported, "/States/A/Catch/0/Output")
-        ]
-    );
+    assert_eq!(codes(extra), [schema("/States/A/Catch/0/MaxAttempts"), at(Unsupported, "/States/A/Catch/0/Output")]);
     let not_last = catch(json!([
         { "ErrorEquals": ["States.ALL"], "Next": "H" },
         { "ErrorEquals": ["E"], "Next": "H" }
@@ -131,10 +110,7 @@ fn catchers() {
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A/Catch/0/ErrorEquals")]);
     assert_eq!(errs[0].message, "'States.ALL' may only appear in the last catcher");
     let not_array = catch(json!({ "ErrorEquals": ["E"], "Next": "H" }));
-    assert_eq!(
-        codes(not_array),
-        [schema("/States/A/Catch"), at(UnreachableState, "/States/H")]
-    );
+    assert_eq!(codes(not_array), [schema("/States/A/Catch"), at(UnreachableState, "/States/H")]);
 }
 
 #[test]
@@ -154,11 +130,5 @@ fn catch_next_stays_in_its_block() {
             "Out": { "Type": "Fail" }
         }
     });
-    assert_eq!(
-        codes(def),
-        [at(
-            MissingTransitionTarget,
-            "/States/P/Branches/0/States/T/Catch/0/Next"
-        )]
-    );
+    assert_eq!(codes(def), [at(MissingTransitionTarget, "/States/P/Branches/0/States/T/Catch/0/Next")]);
 }

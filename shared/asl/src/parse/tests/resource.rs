@@ -4,12 +4,7 @@ use crate::parse::resource::{ResourceError, classify, parse_resource};
 use crate::resource::{Pattern, Resource};
 
 fn integration(arn: &str, service: &str, action: &str, pattern: Pattern) -> Resource {
-    Resource::Integration {
-        arn: arn.to_owned(),
-        service: service.to_owned(),
-        action: action.to_owned(),
-        pattern,
-    }
+    Resource::Integration { arn: arn.to_owned(), service: service.to_owned(), action: action.to_owned(), pattern }
 }
 
 #[test]
@@ -22,101 +17,40 @@ fn lambda_function_arns() {
         "arn:aws-cn:lambda:cn-north-1:123456789012:function:f",
         "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f",
     ] {
-        assert_eq!(
-            parse_resource(arn),
-            Ok(Resource::LambdaFunction { arn: arn.to_owned() }),
-            "{arn}"
-        );
+        assert_eq!(parse_resource(arn), Ok(Resource::LambdaFunction { arn: arn.to_owned() }), "{arn}");
     }
 }
 
 #[test]
 fn service_integrations() {
     let cases = [
-        (
-            "arn:aws:states:::lambda:invoke",
-            "lambda",
-            "invoke",
-            Pattern::RequestResponse,
-        ),
-        (
-            "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "lambda",
-            "invoke",
-            Pattern::WaitForTaskToken,
-        ),
-        (
-            "arn:aws:states:::states:startExecution.sync",
-            "states",
-            "startExecution",
-            Pattern::Sync,
-        ),
-        (
-            "arn:aws:states:::states:startExecution.sync:2",
-            "states",
-            "startExecution",
-            Pattern::Sync2,
-        ),
-        (
-            "arn:aws:states:::dynamodb:putItem",
-            "dynamodb",
-            "putItem",
-            Pattern::RequestResponse,
-        ),
-        (
-            "arn:aws:states:::http:invoke",
-            "http",
-            "invoke",
-            Pattern::RequestResponse,
-        ),
-        (
-            "arn:aws:states:::emr-containers:startJobRun.sync",
-            "emr-containers",
-            "startJobRun",
-            Pattern::Sync,
-        ),
-        (
-            "arn:aws:states:::aws-sdk:s3:listObjectsV2",
-            "aws-sdk:s3",
-            "listObjectsV2",
-            Pattern::RequestResponse,
-        ),
+        ("arn:aws:states:::lambda:invoke", "lambda", "invoke", Pattern::RequestResponse),
+        ("arn:aws:states:::lambda:invoke.waitForTaskToken", "lambda", "invoke", Pattern::WaitForTaskToken),
+        ("arn:aws:states:::states:startExecution.sync", "states", "startExecution", Pattern::Sync),
+        ("arn:aws:states:::states:startExecution.sync:2", "states", "startExecution", Pattern::Sync2),
+        ("arn:aws:states:::dynamodb:putItem", "dynamodb", "putItem", Pattern::RequestResponse),
+        ("arn:aws:states:::http:invoke", "http", "invoke", Pattern::RequestResponse),
+        ("arn:aws:states:::emr-containers:startJobRun.sync", "emr-containers", "startJobRun", Pattern::Sync),
+        ("arn:aws:states:::aws-sdk:s3:listObjectsV2", "aws-sdk:s3", "listObjectsV2", Pattern::RequestResponse),
         (
             "arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken",
             "aws-sdk:dynamodb",
             "putItem",
             Pattern::WaitForTaskToken,
         ),
-        (
-            "arn:aws-cn:states:::sqs:sendMessage",
-            "sqs",
-            "sendMessage",
-            Pattern::RequestResponse,
-        ),
+        ("arn:aws-cn:states:::sqs:sendMessage", "sqs", "sendMessage", Pattern::RequestResponse),
     ];
     for (arn, service, action, pattern) in cases {
-        assert_eq!(
-            parse_resource(arn),
-            Ok(integration(arn, service, action, pattern)),
-            "{arn}"
-        );
+        assert_eq!(parse_resource(arn), Ok(integration(arn, service, action, pattern)), "{arn}");
     }
     let parsed = parse_resource("arn:aws:states:::states:startExecution.sync:2").expect("valid");
-    assert_eq!(
-        (parsed.resource_type(), parsed.resource_name().as_str()),
-        ("states", "startExecution.sync:2")
-    );
+    assert_eq!((parsed.resource_type(), parsed.resource_name().as_str()), ("states", "startExecution.sync:2"));
 }
 
 #[test]
 fn activities_are_unsupported() {
     let arn = "arn:aws:states:us-east-1:123456789012:activity:work";
-    assert_eq!(
-        classify(arn),
-        Err(ResourceError::Unsupported(
-            "activities are not supported yet".to_owned()
-        ))
-    );
+    assert_eq!(classify(arn), Err(ResourceError::Unsupported("activities are not supported yet".to_owned())));
     assert_eq!(parse_resource(arn), Err("activities are not supported yet".to_owned()));
 }
 

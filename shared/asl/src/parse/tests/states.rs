@@ -41,42 +41,21 @@ fn neither_next_nor_end() {
 fn end_false_alone_and_bad_types() {
     let errs = errors(single(json!({ "Type": "Pass", "End": false })));
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A/End")]);
-    assert_eq!(
-        codes(single(json!({ "Type": "Pass", "End": "yes" }))),
-        [schema("/States/A/End")]
-    );
-    assert_eq!(
-        codes(single(json!({ "Type": "Pass", "Next": 5 }))),
-        [schema("/States/A/Next")]
-    );
+    assert_eq!(codes(single(json!({ "Type": "Pass", "End": "yes" }))), [schema("/States/A/End")]);
+    assert_eq!(codes(single(json!({ "Type": "Pass", "Next": 5 }))), [schema("/States/A/Next")]);
 }
 
 /// Every field that belongs to no state type, or not to this one.
 #[test]
 fn fields_that_do_not_belong_to_the_state_type() {
     let cases: [(Value, &str); 12] = [
-        (
-            json!({ "Type": "Pass", "End": true, "Resource": super::LAMBDA }),
-            "Resource",
-        ),
+        (json!({ "Type": "Pass", "End": true, "Resource": super::LAMBDA }), "Resource"),
         (json!({ "Type": "Pass", "End": true, "Retry": [] }), "Retry"),
         (json!({ "Type": "Pass", "End": true, "Catch": [] }), "Catch"),
-        (
-            json!({ "Type": "Pass", "End": true, "ResultSelector": {} }),
-            "ResultSelector",
-        ),
-        (
-            json!({ "Type": "Pass", "End": true, "TimeoutSeconds": 5 }),
-            "TimeoutSeconds",
-        ),
-        (
-            json!({ "Type": "Wait", "Seconds": 1, "End": true, "Parameters": {} }),
-            "Parameters",
-        ),
-        (
-            json!({ "Type": "Wait", "Seconds": 1, "End": true, "ResultPath": null }),
-            "ResultPath",
-        ),
+        (json!({ "Type": "Pass", "End": true, "ResultSelector": {} }), "ResultSelector"),
+        (json!({ "Type": "Pass", "End": true, "TimeoutSeconds": 5 }), "TimeoutSeconds"),
+        (json!({ "Type": "Wait", "Seconds": 1, "End": true, "Parameters": {} }), "Parameters"),
+        (json!({ "Type": "Wait", "Seconds": 1, "End": true, "ResultPath": null }), "ResultPath"),
         (json!({ "Type": "Succeed", "End": true }), "End"),
         (json!({ "Type": "Succeed", "Result": 1 }), "Result"),
         (json!({ "Type": "Fail", "InputPath": "$" }), "InputPath"),
@@ -106,14 +85,7 @@ fn choice_checks_that_need_no_rule_compiler() {
         "A": { "Type": "Choice", "Choices": [], "Default": "B", "End": true, "Next": "B" },
         "B": { "Type": "Succeed" }
     }));
-    assert_eq!(
-        codes(def),
-        [
-            schema("/States/A/End"),
-            schema("/States/A/Next"),
-            schema("/States/A/Choices")
-        ]
-    );
+    assert_eq!(codes(def), [schema("/States/A/End"), schema("/States/A/Next"), schema("/States/A/Choices")]);
     let missing = machine(json!({ "A": { "Type": "Choice", "Default": "B" }, "B": { "Type": "Succeed" } }));
     let errs = errors(missing);
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
@@ -136,18 +108,10 @@ fn deferred_features_are_unsupported() {
         assert_eq!(super::pairs(errs.clone()), [at(Unsupported, &pointer)], "{field}");
     }
     let errs = errors(single(json!({ "Type": "Pass", "End": true, "Assign": {} })));
-    assert_eq!(
-        errs[0].message,
-        "Field 'Assign' is not supported: workflow variables are not supported yet"
-    );
+    assert_eq!(errs[0].message, "Field 'Assign' is not supported: workflow variables are not supported yet");
     let errs = errors(single(json!({ "Type": "Pass", "End": true, "Output": {} })));
-    assert_eq!(
-        errs[0].message,
-        "Field 'Output' is not supported: JSONata is not supported yet"
-    );
-    let errs = errors(single(
-        json!({ "Type": "Pass", "End": true, "QueryLanguage": "JSONata" }),
-    ));
+    assert_eq!(errs[0].message, "Field 'Output' is not supported: JSONata is not supported yet");
+    let errs = errors(single(json!({ "Type": "Pass", "End": true, "QueryLanguage": "JSONata" })));
     assert_eq!(super::pairs(errs.clone()), [at(Unsupported, "/States/A/QueryLanguage")]);
     assert_eq!(errs[0].message, "JSONata is not supported yet");
     let bad = single(json!({ "Type": "Pass", "End": true, "QueryLanguage": "SQL" }));
@@ -181,10 +145,7 @@ fn wait_needs_exactly_one_duration() {
     let two = single(json!({ "Type": "Wait", "Seconds": 1, "Timestamp": "2024-01-01T00:00:00Z", "End": true }));
     let errs = errors(two);
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
-    assert_eq!(
-        errs[0].message,
-        "Only one of the fields 'Seconds', 'Timestamp' may be set"
-    );
+    assert_eq!(errs[0].message, "Only one of the fields 'Seconds', 'Timestamp' may be set");
     let paths = single(json!({ "Type": "Wait", "SecondsPath": "$.a", "TimestampPath": "$.b", "End": true }));
     assert_eq!(codes(paths), [schema("/States/A")]);
 }
@@ -204,17 +165,11 @@ fn fail_fields() {
     let both = single(json!({ "Type": "Fail", "Error": "E", "ErrorPath": "$.e" }));
     let errs = errors(both);
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
-    assert_eq!(
-        errs[0].message,
-        "Only one of the fields 'Error' and 'ErrorPath' may be set"
-    );
+    assert_eq!(errs[0].message, "Only one of the fields 'Error' and 'ErrorPath' may be set");
     let causes = single(json!({ "Type": "Fail", "Cause": "C", "CausePath": "$.c" }));
     assert_eq!(codes(causes), [schema("/States/A")]);
     let not_string = single(json!({ "Type": "Fail", "Error": 5, "Cause": {} }));
-    assert_eq!(
-        codes(not_string),
-        [schema("/States/A/Error"), schema("/States/A/Cause")]
-    );
+    assert_eq!(codes(not_string), [schema("/States/A/Error"), schema("/States/A/Cause")]);
 }
 
 #[test]
@@ -242,10 +197,7 @@ fn parallel_branches() {
         codes(no_states),
         [
             schema("/States/A/Branches/0"),
-            at(
-                crate::error::ValidationCode::MissingTransitionTarget,
-                "/States/A/Branches/0/StartAt"
-            )
+            at(crate::error::ValidationCode::MissingTransitionTarget, "/States/A/Branches/0/StartAt")
         ]
     );
 }

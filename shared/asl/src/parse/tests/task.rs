@@ -11,10 +11,7 @@ fn resource_is_required_and_a_string() {
     let errs = errors(single(json!({ "Type": "Task", "End": true })));
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
     assert_eq!(errs[0].message, "The field 'Resource' is required but was missing");
-    assert_eq!(
-        codes(single(task(json!({ "Resource": 5 })))),
-        [schema("/States/A/Resource")]
-    );
+    assert_eq!(codes(single(task(json!({ "Resource": 5 })))), [schema("/States/A/Resource")]);
 }
 
 #[test]
@@ -38,9 +35,7 @@ fn timeout_and_heartbeat_values() {
             assert_eq!(codes(single(task(extra))), [schema(&pointer)], "{field}: {value}");
         }
     }
-    super::ok(single(task(
-        json!({ "TimeoutSeconds": 99_999_999, "HeartbeatSeconds": 99_999_998 }),
-    )));
+    super::ok(single(task(json!({ "TimeoutSeconds": 99_999_999, "HeartbeatSeconds": 99_999_998 }))));
 }
 
 #[test]
@@ -48,10 +43,7 @@ fn literal_and_path_twins_are_exclusive() {
     let timeout = single(task(json!({ "TimeoutSeconds": 5, "TimeoutSecondsPath": "$.t" })));
     let errs = errors(timeout);
     assert_eq!(super::pairs(errs.clone()), [schema("/States/A")]);
-    assert_eq!(
-        errs[0].message,
-        "Only one of the fields 'TimeoutSeconds' and 'TimeoutSecondsPath' may be set"
-    );
+    assert_eq!(errs[0].message, "Only one of the fields 'TimeoutSeconds' and 'TimeoutSecondsPath' may be set");
     let heartbeat = single(task(json!({ "HeartbeatSeconds": 5, "HeartbeatSecondsPath": "$.h" })));
     assert_eq!(codes(heartbeat), [schema("/States/A")]);
 }
@@ -76,10 +68,7 @@ fn credentials_need_a_role_arn() {
         "SCHEMA_VALIDATION_FAILED: The field 'RoleArn' is required but was missing at /States/A/Credentials"
     );
     let unknown = single(task(json!({ "Credentials": { "Role": "x" } })));
-    assert_eq!(
-        codes(unknown),
-        [schema("/States/A/Credentials/Role"), schema("/States/A/Credentials")]
-    );
+    assert_eq!(codes(unknown), [schema("/States/A/Credentials/Role"), schema("/States/A/Credentials")]);
     let wrong = single(task(json!({ "Credentials": { "RoleArn": 5 } })));
     assert_eq!(codes(wrong), [schema("/States/A/Credentials/RoleArn")]);
     let both = single(task(json!({ "Credentials": { "RoleArn": "a", "RoleArn.$": "$.r" } })));
@@ -91,10 +80,7 @@ fn credentials_need_a_role_arn() {
 #[test]
 fn templates_must_be_objects() {
     let def = single(task(json!({ "Parameters": [1], "ResultSelector": "x" })));
-    assert_eq!(
-        codes(def),
-        [schema("/States/A/Parameters"), schema("/States/A/ResultSelector")]
-    );
+    assert_eq!(codes(def), [schema("/States/A/Parameters"), schema("/States/A/ResultSelector")]);
 }
 
 #[test]

@@ -77,20 +77,9 @@ fn every_state_type() -> serde_json::Value {
 fn ids_blocks_and_transitions() {
     let def = ok(every_state_type());
     let names: Vec<&str> = def.states.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(
-        names,
-        ["Start", "Call", "Fan", "Each", "Done", "Failed", "B1", "B2", "C1", "M1"]
-    );
+    assert_eq!(names, ["Start", "Call", "Fan", "Each", "Done", "Failed", "B1", "B2", "C1", "M1"]);
     let pointers: Vec<&str> = def.blocks.iter().map(|b| b.pointer.as_str()).collect();
-    assert_eq!(
-        pointers,
-        [
-            "",
-            "/States/Fan/Branches/0",
-            "/States/Fan/Branches/1",
-            "/States/Each/ItemProcessor"
-        ]
-    );
+    assert_eq!(pointers, ["", "/States/Fan/Branches/0", "/States/Fan/Branches/1", "/States/Each/ItemProcessor"]);
     let root = def.block(crate::definition::Definition::ROOT);
     assert_eq!(root.start_at, StateId(0));
     assert_eq!(root.states, (0..6).map(StateId).collect::<Vec<_>>());
@@ -111,9 +100,7 @@ fn pass_state_fields() {
     let start = def.state(StateId(0));
     assert!(matches!(start.input_path, PathField::Whole));
     assert!(matches!(start.output_path, PathField::Null));
-    let StateKind::Pass(pass) = &start.kind else {
-        panic!("not a Pass: {start:?}")
-    };
+    let StateKind::Pass(pass) = &start.kind else { panic!("not a Pass: {start:?}") };
     assert_eq!(pass.result, Some(json!({ "a": 1 })));
     assert!(matches!(pass.result_path, ResultPath::Discard));
     assert!(pass.parameters.is_none());
@@ -123,9 +110,7 @@ fn pass_state_fields() {
 #[test]
 fn task_state_fields() {
     let def = ok(every_state_type());
-    let StateKind::Task(call) = &def.state(StateId(1)).kind else {
-        panic!("not a Task")
-    };
+    let StateKind::Task(call) = &def.state(StateId(1)).kind else { panic!("not a Task") };
     assert_eq!(call.resource, Resource::LambdaFunction { arn: LAMBDA.to_owned() });
     assert!(matches!(call.timeout_seconds, Some(NumberField::Literal(10))));
     assert!(matches!(call.heartbeat_seconds, Some(NumberField::Literal(5))));
@@ -134,21 +119,13 @@ fn task_state_fields() {
     let first = &call.retry[0];
     assert_eq!(first.error_equals, ["Lambda.ServiceException", "States.Timeout"]);
     assert_eq!(
-        (
-            first.interval_seconds,
-            first.max_attempts,
-            first.backoff_rate,
-            first.max_delay_seconds
-        ),
+        (first.interval_seconds, first.max_attempts, first.backoff_rate, first.max_delay_seconds),
         (2, 4, 1.5, Some(10))
     );
     assert_eq!(first.jitter, Jitter::Full);
     let second = &call.retry[1];
     assert_eq!(second.error_equals, ["States.ALL"]);
-    assert_eq!(
-        (second.interval_seconds, second.max_attempts, second.backoff_rate),
-        (1, 3, 2.0)
-    );
+    assert_eq!((second.interval_seconds, second.max_attempts, second.backoff_rate), (1, 3, 2.0));
     assert_eq!((second.max_delay_seconds, second.jitter), (None, Jitter::None));
     assert_eq!(call.catch.len(), 1);
     assert_eq!(call.catch[0].next, StateId(5));
@@ -159,9 +136,7 @@ fn task_state_fields() {
 #[test]
 fn parallel_wait_and_succeed() {
     let def = ok(every_state_type());
-    let StateKind::Parallel(fan) = &def.state(StateId(2)).kind else {
-        panic!("not a Parallel")
-    };
+    let StateKind::Parallel(fan) = &def.state(StateId(2)).kind else { panic!("not a Parallel") };
     assert_eq!(fan.branches, [BlockId(1), BlockId(2)]);
     assert_eq!(fan.retry[0].max_attempts, 0);
     assert_eq!(fan.next, Next::State(StateId(3)));
@@ -170,26 +145,20 @@ fn parallel_wait_and_succeed() {
     };
     assert_eq!(*next, Next::State(StateId(7)));
     assert!(matches!(def.state(StateId(7)).kind, StateKind::Succeed));
-    let StateKind::Pass(c1) = &def.state(StateId(8)).kind else {
-        panic!("not a Pass")
-    };
+    let StateKind::Pass(c1) = &def.state(StateId(8)).kind else { panic!("not a Pass") };
     assert_eq!(c1.next, Next::End);
 }
 
 #[test]
 fn map_and_fail() {
     let def = ok(every_state_type());
-    let StateKind::Map(each) = &def.state(StateId(3)).kind else {
-        panic!("not a Map")
-    };
+    let StateKind::Map(each) = &def.state(StateId(3)).kind else { panic!("not a Map") };
     assert_eq!(each.processor, BlockId(3));
     assert_eq!(each.mode, MapMode::Inline);
     assert!(matches!(each.max_concurrency, NumberField::Literal(2)));
     assert!(each.items_path.is_none() && each.item_selector.is_none() && each.label.is_none());
     assert_eq!(each.next, Next::State(StateId(4)));
-    let StateKind::Task(m1) = &def.state(StateId(9)).kind else {
-        panic!("not a Task")
-    };
+    let StateKind::Task(m1) = &def.state(StateId(9)).kind else { panic!("not a Task") };
     let expected = Resource::Integration {
         arn: "arn:aws:states:::sqs:sendMessage.waitForTaskToken".to_owned(),
         service: "sqs".to_owned(),
@@ -197,9 +166,7 @@ fn map_and_fail() {
         pattern: Pattern::WaitForTaskToken,
     };
     assert_eq!(m1.resource, expected);
-    let StateKind::Fail(FailState { error, cause }) = &def.state(StateId(5)).kind else {
-        panic!("not a Fail")
-    };
+    let StateKind::Fail(FailState { error, cause }) = &def.state(StateId(5)).kind else { panic!("not a Fail") };
     assert!(matches!(error, Some(TextField::Literal(e)) if e == "E"));
     assert!(matches!(cause, Some(TextField::Literal(c)) if c == "C"));
 }
@@ -234,14 +201,7 @@ fn nested_ids_follow_their_blocks() {
     let names: Vec<&str> = def.states.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["P", "Last", "M", "After", "Inner"]);
     let pointers: Vec<&str> = def.blocks.iter().map(|b| b.pointer.as_str()).collect();
-    assert_eq!(
-        pointers,
-        [
-            "",
-            "/States/P/Branches/0",
-            "/States/P/Branches/0/States/M/ItemProcessor"
-        ]
-    );
+    assert_eq!(pointers, ["", "/States/P/Branches/0", "/States/P/Branches/0/States/M/ItemProcessor"]);
     assert_eq!(def.state(StateId(4)).block, BlockId(2));
 }
 
@@ -254,9 +214,7 @@ fn legacy_iterator_is_an_inline_processor() {
         "End": true
     })));
     assert_eq!(def.blocks[1].pointer, "/States/A/Iterator");
-    let StateKind::Map(map) = &def.state(StateId(0)).kind else {
-        panic!("not a Map")
-    };
+    let StateKind::Map(map) = &def.state(StateId(0)).kind else { panic!("not a Map") };
     assert_eq!(map.mode, MapMode::Inline);
     assert_eq!(map.next, Next::End);
 }
@@ -276,9 +234,7 @@ fn distributed_map_fields() {
             "Label": "items-1"
         }),
     )));
-    let StateKind::Map(map) = &def.state(StateId(0)).kind else {
-        panic!("not a Map")
-    };
+    let StateKind::Map(map) = &def.state(StateId(0)).kind else { panic!("not a Map") };
     assert_eq!(map.mode, MapMode::Distributed { express: true });
     assert!(matches!(map.tolerated_failure_count, Some(NumberField::Literal(3))));
     assert!(matches!(map.tolerated_failure_percentage, Some(NumberField::Literal(p)) if p == 12.5));
@@ -301,17 +257,9 @@ fn optional_forms_accepted() {
             "F": { "Type": "Fail" }
         }
     }));
-    let StateKind::Task(t) = &def.state(StateId(1)).kind else {
-        panic!("not a Task")
-    };
+    let StateKind::Task(t) = &def.state(StateId(1)).kind else { panic!("not a Task") };
     assert_eq!(t.retry[0].backoff_rate, 1.0);
-    assert!(matches!(
-        def.state(StateId(2)).kind,
-        StateKind::Fail(FailState {
-            error: None,
-            cause: None
-        })
-    ));
+    assert!(matches!(def.state(StateId(2)).kind, StateKind::Fail(FailState { error: None, cause: None })));
 }
 
 #[test]

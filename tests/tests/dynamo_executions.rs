@@ -1,0 +1,255 @@
+//! Executions on DynamoDB Local through the stepper (the stepper Lambda's
+//! code), compared with the same executions on the in-memory store: the
+//! examples, every state type, and exactly-once under duplicated, reordered,
+//! racing and crashing deliveries.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use engine::{TaskOutcome, TaskRequest};
+use runtime::{MockConfig, MockInvoker};
+use serde_json::{Value, json};
+use switchyard_tests::dynamo::{FaultyStore, Mode, block_on, fresh_store, run_on};
+use switchyard_tests::{FnInvoker, Outcome, run_mocked, run_with, workspace_json};
+
+/// Events without ids and timestamps, sorted: what two runs of one execution must share
+/// whatever the order their branches interleaved in.
+fn canonical(o: &Outcome) -> Vec<String> {
+    let mut events: Vec<String> = o
+        .history
+        .iter()
+        .map(|e| {
+            let json = e.event.to_aws_json(0, 0, Value::Null, true);
+            let details: BTreeMap<_, _> =
+                json.as_object().into_iter().flatten().filter(|(k, _)| k.ends_with("EventDetails")).collect();
+            let text =
+                format!("{} {}", e.event.details.type_name(), serde_json::to_string(&details).unwrap_or_default());
+            mask_tokens(&text)
+        })
+        .collect();
+    events.sort();
+    events
+}
+
+/// Task tokens are random (128 bits, 32 hex characters): masked for comparison.
+fn mask_tokens(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let run = chars[i..].iter().take_while(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()).count();
+        if run == 32 {
+            out.push_str("<token>");
+            i += run;
+        } else {
+            out.extend(&chars[i..i + run.max(1)]);
+            i += run.max(1);
+        }
+    }
+    out
+}
+
+/// The merged history is dense and causal: ids 1..n, every previousEventId earlier.
+fn assert_causal(o: &Outcome) {
+    for (i, e) in o.history.iter().enumerate() {
+        assert_eq!(e.id, i as u64 + 1, "ids are dense");
+        assert!(e.previous_event_id < e.id, "event {} points forward to {}", e.id, e.previous_event_id);
+    }
+}
+
+fn assert_equivalent(expected: &Outcome, actual: &Outcome, what: &str) {
+    assert_eq!(actual.status(), expected.status(), "{what}: status");
+    assert_eq!(actual.record.summary.output, expected.record.summary.output, "{what}: output");
+    assert_eq!(actual.error(), expected.error(), "{what}: error");
+    assert_eq!(canonical(actual), canonical(expected), "{what}: the same events");
+    assert_causal(actual);
+}
+
+fn example(name: &str) -> (Value, Value, Value) {
+    (
+        workspace_json(&format!("examples/{name}.asl.json")),
+        workspace_json(&format!("examples/{name}.input.json")),
+        workspace_json(&format!("examples/{name}.mocks.json")),
+    )
+}
+
+#[test]
+fn every_example_runs_on_dynamodb_as_in_memory() {
+    let cases = [
+        ("order-saga", "HappyPath"),
+        ("order-saga", "GatewayTimeoutThenCharged"),
+        ("order-saga", "PaymentDeclined"),
+        ("order-saga", "InvalidOrder"),
+        ("human-approval", "Approved"),
+        ("human-approval", "NeedsInfoThenApproved"),
+        ("human-approval", "Rejected"),
+        ("human-approval", "NoAnswer"),
+        ("batch-map", "OneInvalidRecord"),
+        ("batch-map", "ThrottledThenImported"),
+        ("batch-map", "TooManyFailures"),
+    ];
+    block_on(async {
+        let store = Arc::new(fresh_store().await);
+        for (name, case) in cases {
+            let (def, input, mocks) = example(name);
+            let expected = run_mocked(name, &def, input.clone(), &mocks, case);
+            let config = MockConfig::parse(&mocks).expect("mock file");
+            let invoker = MockInvoker::new(&config, name, case).expect("test case");
+            let actual = run_on(store.clone(), name, &def, input, invoker, Mode::Clean).await;
+            assert_equivalent(&expected, &actual, &format!("{name}/{case}"));
+            if name == "human-approval" {
+                // No branches: the merged history is the one log, event for event.
+                assert_eq!(actual.lines(), expected.lines(), "{name}/{case}: history");
+            }
+        }
+    });
+}
+
+/// A task that doubles `$.n` (or echoes its input), failing with `Flaky`
+/// on a first attempt when `$.flaky` is true: deterministic however often it runs.
+fn task(request: &TaskRequest) -> TaskOutcome {
+    let input = &request.input;
+    if input["flaky"] == json!(true) && request.retry_count == 0 {
+        return TaskOutcome::Failed(asl::Failure::new("Flaky", "first attempts fail"));
+    }
+    match input["n"].as_i64() {
+        Some(n) => TaskOutcome::Succeeded(json!({"n": n * 2})),
+        None => TaskOutcome::Succeeded(input.clone()),
+    }
+}
+
+fn state_matrix() -> Vec<(&'static str, Value, Value)> {
+    vec![
+        (
+            "pass-and-data-flow",
+            json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": "$.a", "Parameters": {"x.$": "$.b", "ctx.$": "$$.State.Name"}, "ResultPath": "$.r", "OutputPath": "$.r", "End": true}}}),
+            json!({"a": {"b": 7}}),
+        ),
+        (
+            "task-retry-catch",
+            json!({"StartAt": "T", "States": {
+                "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"n.$": "$.n", "flaky": true},
+                      "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 3, "BackoffRate": 2}], "Next": "Boom"},
+                "Boom": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "Parameters": {"flaky": true},
+                         "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Done"}], "End": true},
+                "Done": {"Type": "Succeed"}}}),
+            json!({"n": 4}),
+        ),
+        (
+            "choice-and-wait",
+            json!({"StartAt": "C", "States": {
+                "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Next": "W"}], "Default": "F"},
+                "W": {"Type": "Wait", "Seconds": 90, "Next": "S"},
+                "S": {"Type": "Succeed"},
+                "F": {"Type": "Fail", "Error": "Small", "Cause": "n is small"}}}),
+            json!({"n": 2}),
+        ),
+        (
+            "fail",
+            json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "ErrorPath": "$.e", "CausePath": "States.Format('code {}', $.c)"}}}),
+            json!({"e": "Custom", "c": 42}),
+        ),
+        (
+            "parallel",
+            json!({"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}},
+                {"StartAt": "B", "States": {"B": {"Type": "Wait", "Seconds": 5, "Next": "B2"}, "B2": {"Type": "Pass", "Result": "b", "End": true}}}
+            ]}}}),
+            json!({"n": 3}),
+        ),
+        (
+            "map-with-concurrency",
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2,
+                "ItemSelector": {"n.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+                "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}},
+                "End": true}}}),
+            json!({"items": [1, 2, 3, 4, 5]}),
+        ),
+        (
+            "map-failure-caught",
+            json!({"StartAt": "M", "States": {
+                "M": {"Type": "Map", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handled"}],
+                      "ItemProcessor": {"StartAt": "C", "States": {
+                          "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Bad"}], "Default": "Ok"},
+                          "Bad": {"Type": "Fail", "Error": "Two"},
+                          "Ok": {"Type": "Pass", "End": true}}},
+                      "End": true},
+                "Handled": {"Type": "Pass", "End": true}}}),
+            json!([1, 2, 3]),
+        ),
+    ]
+}
+
+#[test]
+fn every_state_type_runs_on_dynamodb_as_in_memory() {
+    block_on(async {
+        let store = Arc::new(fresh_store().await);
+        for (name, def, input) in state_matrix() {
+            let expected = run_with(&def, input.clone(), FnInvoker::new(task));
+            let actual = run_on(store.clone(), "test-machine", &def, input, FnInvoker::new(task), Mode::Clean).await;
+            assert_equivalent(&expected, &actual, name);
+        }
+    });
+}
+
+/// The workflow of the exactly-once runs: a retried Task, a Choice, a
+/// Parallel holding a Map (MaxConcurrency 2) of Tasks and a Pass.
+fn mixed() -> Value {
+    json!({"StartAt": "Prepare", "States": {
+        "Prepare": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"n.$": "$.n", "flaky.$": "$.flaky"}, "ResultPath": "$.prepared",
+                    "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 2}], "Next": "Route"},
+        "Route": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 2, "Next": "Both"}], "Default": "Small"},
+        "Small": {"Type": "Pass", "Result": "small", "ResultPath": "$.kind", "Next": "Both"},
+        "Both": {"Type": "Parallel", "Next": "Done", "Branches": [
+            {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2,
+                "ItemSelector": {"n.$": "$$.Map.Item.Value"},
+                "ItemProcessor": {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "End": true}}},
+                "End": true}}},
+            {"StartAt": "Count", "States": {"Count": {"Type": "Pass", "Parameters": {"count.$": "States.ArrayLength($.items)"}, "End": true}}}
+        ]},
+        "Done": {"Type": "Succeed"}}})
+}
+
+fn mixed_input(k: u64) -> Value {
+    let n = k % 5;
+    json!({"n": n, "flaky": k % 3 == 0, "items": (0..n).collect::<Vec<_>>()})
+}
+
+#[test]
+fn each_delivery_twice_shuffled_or_raced_gives_the_clean_result() {
+    block_on(async {
+        let store = Arc::new(fresh_store().await);
+        let def = mixed();
+        for (i, mode) in [Mode::Twice, Mode::Shuffled(11), Mode::Shuffled(12), Mode::Race].into_iter().enumerate() {
+            let input = mixed_input(3 + i as u64);
+            let expected = run_with(&def, input.clone(), FnInvoker::new(task));
+            let actual = run_on(store.clone(), "test-machine", &def, input, FnInvoker::new(task), mode).await;
+            assert_equivalent(&expected, &actual, &format!("{mode:?}"));
+        }
+    });
+}
+
+#[test]
+fn crashes_around_commits_are_recovered_by_redelivery() {
+    block_on(async {
+        let def = mixed();
+        let input = mixed_input(4);
+        let expected = run_with(&def, input.clone(), FnInvoker::new(task));
+        let steps = {
+            let store = Arc::new(FaultyStore::new(fresh_store().await, vec![], vec![]));
+            run_on(store.clone(), "test-machine", &def, input.clone(), FnInvoker::new(task), Mode::Clean).await;
+            store.commits()
+        };
+        // Every commit of the execution, once crashing before it and once after it.
+        for k in 0..steps {
+            for (before, after) in [(vec![k], vec![]), (vec![], vec![k])] {
+                let what = format!("crash {} commit {k}", if before.is_empty() { "after" } else { "before" });
+                let store = Arc::new(FaultyStore::new(fresh_store().await, before, after));
+                let actual =
+                    run_on(store, "test-machine", &def, input.clone(), FnInvoker::new(task), Mode::Clean).await;
+                assert_equivalent(&expected, &actual, &what);
+            }
+        }
+    });
+}
