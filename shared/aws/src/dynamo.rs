@@ -50,6 +50,8 @@ pub struct Metrics {
     rcu_milli: AtomicU64,
     /// Write capacity units × 1000.
     wcu_milli: AtomicU64,
+    /// Bytes of the items written (attribute names and values).
+    bytes_written: AtomicU64,
 }
 
 /// A snapshot of [`Metrics`].
@@ -63,6 +65,8 @@ pub struct MetricsSnapshot {
     pub rcu: f64,
     /// Write capacity units consumed.
     pub wcu: f64,
+    /// Bytes of the items written (attribute names and values, as DynamoDB sizes them).
+    pub bytes_written: u64,
 }
 
 impl Metrics {
@@ -72,8 +76,9 @@ impl Metrics {
         self.rcu_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
 
-    fn write(&self, capacity: Option<&ConsumedCapacity>) {
+    fn write(&self, capacity: Option<&ConsumedCapacity>, bytes: usize) {
         self.writes.fetch_add(1, Ordering::Relaxed);
+        self.bytes_written.fetch_add(bytes as u64, Ordering::Relaxed);
         let units = capacity.and_then(|c| c.capacity_units()).unwrap_or(0.0);
         self.wcu_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
@@ -85,6 +90,7 @@ impl Metrics {
             writes: self.writes.load(Ordering::Relaxed),
             rcu: self.rcu_milli.load(Ordering::Relaxed) as f64 / 1000.0,
             wcu: self.wcu_milli.load(Ordering::Relaxed) as f64 / 1000.0,
+            bytes_written: self.bytes_written.load(Ordering::Relaxed),
         }
     }
 }
@@ -98,7 +104,14 @@ pub struct DynamoStateStore {
     payloads: Mutex<HashSet<String>>,
     /// Parsed definitions by execution (immutable for an execution's life).
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
+    /// The newest snapshot this process committed or read, per running run:
+    /// the next step of a run usually lands in the same warm container, and
+    /// then costs no read. May be stale; the conditional write catches that.
+    snapshots: Mutex<HashMap<(String, RunId), (Run, String)>>,
 }
+
+/// Runs remembered at most; past it the memory starts afresh.
+const MAX_REMEMBERED: usize = 20_000;
 
 fn backend<E: std::error::Error + 'static>(e: E) -> StoreError {
     StoreError::Backend(DisplayErrorContext(e).to_string())
@@ -124,6 +137,20 @@ fn get_n(item: &HashMap<String, AttributeValue>, name: &str) -> Result<i64, Stor
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| corrupt(format!("missing number attribute {name}")))
+}
+
+/// An item's size as DynamoDB counts it: attribute names plus values.
+pub fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
+    item.iter()
+        .map(|(name, value)| {
+            name.len()
+                + match value {
+                    AttributeValue::S(text) => text.len(),
+                    AttributeValue::N(number) => number.len(),
+                    _ => 1,
+                }
+        })
+        .sum()
 }
 
 fn pk(arn: &str) -> String {
@@ -159,6 +186,7 @@ impl DynamoStateStore {
             metrics: Arc::new(Metrics::default()),
             payloads: Mutex::new(HashSet::new()),
             definitions: Mutex::new(HashMap::new()),
+            snapshots: Mutex::new(HashMap::new()),
         }
     }
 
@@ -199,6 +227,7 @@ impl DynamoStateStore {
     }
 
     async fn put_if_absent(&self, item: HashMap<String, AttributeValue>) -> Result<bool, StoreError> {
+        let bytes = item_size(&item);
         let result = self
             .client
             .put_item()
@@ -210,11 +239,11 @@ impl DynamoStateStore {
             .await;
         match result {
             Ok(out) => {
-                self.metrics.write(out.consumed_capacity());
+                self.metrics.write(out.consumed_capacity(), bytes);
                 Ok(true)
             }
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                self.metrics.write(None);
+                self.metrics.write(None, 0);
                 Ok(false)
             }
             Err(e) => Err(backend(e)),
@@ -222,6 +251,7 @@ impl DynamoStateStore {
     }
 
     async fn put(&self, item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
+        let bytes = item_size(&item);
         let out = self
             .client
             .put_item()
@@ -231,7 +261,7 @@ impl DynamoStateStore {
             .send()
             .await
             .map_err(backend)?;
-        self.metrics.write(out.consumed_capacity());
+        self.metrics.write(out.consumed_capacity(), bytes);
         Ok(())
     }
 
@@ -408,6 +438,19 @@ impl DynamoStateStore {
         serde_json::from_value(value).map_err(corrupt)
     }
 
+    /// Remembers a running run's newest snapshot (a finished run is forgotten: it takes no more steps).
+    fn remember(&self, key: (String, RunId), run: &Run, cause: &str) {
+        let mut snapshots = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
+        if run.status != RunStatus::Running {
+            snapshots.remove(&key);
+            return;
+        }
+        if snapshots.len() >= MAX_REMEMBERED {
+            snapshots.clear();
+        }
+        snapshots.insert(key, (run.clone(), cause.to_string()));
+    }
+
     async fn put_summary(&self, arn: &str, summary: &ExecutionSummary) -> Result<(), StoreError> {
         let mut item = HashMap::new();
         item.insert("pk".to_string(), s(pk(arn)));
@@ -517,13 +560,22 @@ impl StateStore for DynamoStateStore {
     }
 
     async fn checkout_run(&self, arn: &str, run: &RunId) -> Result<Option<Checkout>, StoreError> {
+        let key = (arn.to_string(), run.clone());
+        if let Some((snapshot, cause)) = self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(Some(Checkout { run: snapshot.clone(), cause: cause.clone(), cached: true }));
+        }
         let Some(item) = self.newest_step(arn, run).await? else {
             return Ok(None);
         };
         let cause = get_s(&item, "cause")?.to_string();
         let body = self.body(arn, &item).await?;
         let run = self.internalize(arn, body.run).await?;
-        Ok(Some(Checkout { run, cause }))
+        self.remember(key, &run, &cause);
+        Ok(Some(Checkout { run, cause, cached: false }))
+    }
+
+    async fn forget(&self, arn: &str, run: &RunId) {
+        self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).remove(&(arn.to_string(), run.clone()));
     }
 
     async fn latest_effects(&self, arn: &str, run: &RunId) -> Result<Option<Vec<Effect>>, StoreError> {
@@ -543,6 +595,7 @@ impl StateStore for DynamoStateStore {
         let mut item = HashMap::new();
         item.insert("pk".to_string(), s(pk(arn)));
         item.insert("sk".to_string(), s(&sk));
+        let cause_text = cause.clone();
         item.insert("cause".to_string(), s(cause));
         item.insert("at".to_string(), AttributeValue::N(at.to_string()));
         if text.len() <= INLINE_LIMIT {
@@ -563,6 +616,7 @@ impl StateStore for DynamoStateStore {
         if !self.put_if_absent(item).await? {
             return Ok(CommitOutcome::AlreadyCommitted);
         }
+        self.remember((arn.to_string(), run.id.clone()), &run, &cause_text);
         if run.id.is_root() && run.status != RunStatus::Running {
             let summary = ExecutionSummary::from_final(&run, body.history.last());
             self.put_summary(arn, &summary).await?;

@@ -24,7 +24,7 @@ pub struct Ctx<'a> {
     /// Now, in milliseconds since the Unix epoch.
     pub now_ms: i64,
     /// Random bits (task tokens, jitter, `States.UUID`, `States.MathRandom`).
-    pub entropy: &'a mut dyn Entropy,
+    pub entropy: &'a mut (dyn Entropy + Send),
 }
 
 /// The result of applying an event: the run's next snapshot, the history

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use engine::{ChildReport, ChildSpec, Ctx, Effect, Event, HistoryEvent, RunId, RunStatus, TaskRequest, Transition};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{CommitOutcome, ExecutionRecord, StateStore, StepRecord, StoreError};
+use crate::store::{Checkout, CommitOutcome, ExecutionRecord, StateStore, StepRecord, StoreError};
 
 /// What can be delivered to an execution: the stepper Lambda's event, the
 /// local runtime's queue entry.
@@ -137,6 +137,14 @@ pub async fn apply<S: StateStore>(
     let run_id = delivery.run;
     for _ in 0..MAX_RACES {
         let checked_out = store.checkout_run(arn, &run_id).await?;
+        if let Some(current) = &checked_out
+            && current.cached
+            && !matches!(delivery.kind, DeliveryKind::Event(_))
+        {
+            // A start of a run this process knows: decide on the table's word.
+            store.forget(arn, &run_id).await;
+            continue;
+        }
         let transition: Transition = match (&delivery.kind, checked_out) {
             (DeliveryKind::Start, None) => engine::start_execution(def, &record.info, ctx),
             (DeliveryKind::StartChild(spec), None) => engine::start_child(def, &record.info, (**spec).clone(), ctx),
@@ -145,10 +153,16 @@ pub async fn apply<S: StateStore>(
                 return redo_or_drop(store, arn, run_id, current, &cause).await;
             }
             (DeliveryKind::Event(event), Some(current)) => {
+                let (cached, current_cause) = (current.cached, current.cause);
                 match engine::step(def, &record.info, current.run, event.clone(), ctx) {
                     Ok(t) => t,
+                    Err(_) if cached => {
+                        // Rejected by a remembered snapshot that may be stale: ask the table.
+                        store.forget(arn, &run_id).await;
+                        continue;
+                    }
                     Err(rejection) => {
-                        let current = crate::store::Checkout { run: rejection.run, cause: current.cause };
+                        let current = Checkout { run: rejection.run, cause: current_cause, cached };
                         return redo_or_drop(store, arn, run_id, current, &cause).await;
                     }
                 }
@@ -161,7 +175,7 @@ pub async fn apply<S: StateStore>(
             CommitOutcome::Committed { ids, history, effects } => {
                 return Ok(Applied::Committed { run: run_id, status, history, ids, effects });
             }
-            CommitOutcome::AlreadyCommitted => continue,
+            CommitOutcome::AlreadyCommitted => store.forget(arn, &run_id).await,
         }
     }
     Err(StoreError::Backend(format!("run {run_id} of {arn}: lost the race for a step {MAX_RACES} times")))
@@ -173,7 +187,7 @@ async fn redo_or_drop<S: StateStore>(
     store: &S,
     arn: &str,
     run_id: RunId,
-    current: crate::store::Checkout,
+    current: Checkout,
     cause: &str,
 ) -> Result<Applied, StoreError> {
     // The same delivery, or one whose invocation went on to make more steps inline.

@@ -127,7 +127,7 @@ impl StateStore for MemoryStateStore {
                 return Ok(None);
             };
             let cause = exec.steps.get(run).map(|l| l.cause.clone()).unwrap_or_default();
-            Ok(Some(Checkout { run: snapshot, cause }))
+            Ok(Some(Checkout { run: snapshot, cause, cached: false }))
         })();
         async move { result }
     }

@@ -46,6 +46,10 @@ pub struct Checkout {
     pub run: Run,
     /// What caused its newest step.
     pub cause: String,
+    /// It came from a cache of this process, not from the table: it may be
+    /// stale, so a rejection based on it is checked against the table
+    /// (after [`StateStore::forget`]) before the delivery is dropped.
+    pub cached: bool,
 }
 
 /// What a commit did.
@@ -159,6 +163,12 @@ pub trait StateStore: Send + Sync + 'static {
     fn restore_run(&self, arn: &str, run: Run) -> impl Future<Output = Result<(), StoreError>> + Send {
         let _ = (arn, run);
         async { Ok(()) }
+    }
+
+    /// Drops what this process remembers of a run, so the next checkout reads the table.
+    fn forget(&self, arn: &str, run: &RunId) -> impl Future<Output = ()> + Send {
+        let _ = (arn, run);
+        async {}
     }
 
     /// The effects of the run's newest step.
