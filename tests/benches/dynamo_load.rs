@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_adapters::DynamoStateStore;
+use aws_adapters::{DynamoStateStore, MetricsSnapshot};
 use aws_sdk_dynamodb::types::AttributeValue;
 use runtime::stepper::Stepper;
 use runtime::{Clock, Delivery, NoInvoker, StateStore};
@@ -47,21 +47,44 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// Runs `count` executions, `concurrency` at a time; returns per-transition latencies and the wall time.
+/// What the executions of a run of the benchmark did.
+#[derive(Default)]
+struct Totals {
+    latencies: Vec<Duration>,
+    /// Requests and capacity of the transitions after the first of each
+    /// execution (the first also reads the execution's record once per process).
+    steady: MetricsSnapshot,
+    steady_transitions: u64,
+    /// Everything, execution-level requests included.
+    all: MetricsSnapshot,
+}
+
+fn add(a: &mut MetricsSnapshot, before: MetricsSnapshot, after: MetricsSnapshot) {
+    a.reads += after.reads - before.reads;
+    a.writes += after.writes - before.writes;
+    a.rcu += after.rcu - before.rcu;
+    a.wcu += after.wcu - before.wcu;
+    a.bytes_written += after.bytes_written - before.bytes_written;
+}
+
+/// Runs `count` executions, `concurrency` at a time, each lane with its own
+/// store (and counters) on the same table; returns what they did and the wall time.
 async fn run_executions(
-    store: Arc<DynamoStateStore>,
+    table: &str,
     definition: Arc<asl::Definition>,
     text: Arc<String>,
     first: usize,
     count: usize,
     concurrency: usize,
-) -> (Vec<Duration>, Duration) {
+) -> (Totals, Duration) {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for lane in 0..concurrency {
-        let (store, definition, text) = (store.clone(), definition.clone(), text.clone());
+        let store = Arc::new(DynamoStateStore::new(client().await, table));
+        let (definition, text) = (definition.clone(), text.clone());
         tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
+            let mut totals = Totals::default();
+            let lane_start = store.metrics().snapshot();
             let mut k = first + lane;
             while k < first + count {
                 let queue = Queue::default();
@@ -70,26 +93,38 @@ async fn run_executions(
                 let arn = info.execution_arn.clone();
                 store.create_execution(info, definition.clone(), text.to_string()).await.expect("create");
                 queue.push(Delivery::start(&arn));
+                let mut first = true;
                 loop {
                     let next = queue.0.lock().expect("queue").pop_front();
                     let Some(d) = next else { break };
+                    let before = store.metrics().snapshot();
                     let t = Instant::now();
                     let handled = stepper.handle(d).await.expect("step");
+                    totals.latencies.push(t.elapsed());
                     assert_eq!(handled.transitions, 1, "one transition per delivery");
-                    latencies.push(t.elapsed());
+                    if !first {
+                        add(&mut totals.steady, before, store.metrics().snapshot());
+                        totals.steady_transitions += 1;
+                    }
+                    first = false;
                 }
                 let record = store.execution(&arn).await.expect("record");
                 assert_eq!(record.summary.status, engine::RunStatus::Succeeded);
                 k += concurrency;
             }
-            latencies
+            add(&mut totals.all, lane_start, store.metrics().snapshot());
+            totals
         }));
     }
-    let mut all = Vec::new();
+    let mut sum = Totals::default();
     for t in tasks {
-        all.extend(t.await.expect("lane"));
+        let lane = t.await.expect("lane");
+        sum.latencies.extend(lane.latencies);
+        add(&mut sum.steady, MetricsSnapshot::default(), lane.steady);
+        add(&mut sum.all, MetricsSnapshot::default(), lane.all);
+        sum.steady_transitions += lane.steady_transitions;
     }
-    (all, started.elapsed())
+    (sum, started.elapsed())
 }
 
 /// Bare conditional PutItem requests of `size` bytes, `concurrency` at a time, for about `duration`.
@@ -136,44 +171,42 @@ fn main() {
     let executions = env_usize("LOAD_EXECUTIONS", 400);
     let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio");
     tokio.block_on(async {
-        let store = Arc::new(fresh_store().await);
+        let table = fresh_store().await.table().to_string();
         let text = Arc::new(workflow().to_string());
         let definition = Arc::new(asl::parse_definition_str(&text).expect("valid"));
         // Warm the JVM of DynamoDB Local and our connections.
-        run_executions(store.clone(), definition.clone(), text.clone(), 0, 40, concurrency).await;
+        run_executions(&table, definition.clone(), text.clone(), 0, 40, concurrency).await;
 
-        let before = store.metrics().snapshot();
-        let (mut latencies, wall) =
-            run_executions(store.clone(), definition.clone(), text.clone(), 1000, executions, concurrency).await;
-        let after = store.metrics().snapshot();
-        latencies.sort();
-        let transitions = latencies.len() as f64;
-        // Per execution: one META item written and read once, one SUMMARY write; the rest is per transition.
-        let reads = (after.reads - before.reads) as f64;
-        let writes = (after.writes - before.writes) as f64;
-        let per_exec_writes = 2.0 * executions as f64;
-        let per_exec_reads = 2.0 * executions as f64;
-        let step_bytes = (after.bytes_written - before.bytes_written) as f64 / writes;
+        let (mut totals, wall) = run_executions(&table, definition.clone(), text.clone(), 1000, executions, concurrency).await;
+        totals.latencies.sort();
+        let transitions = totals.latencies.len() as f64;
+        let steady = totals.steady;
+        let n = totals.steady_transitions as f64;
+        let step_bytes = steady.bytes_written as f64 / steady.writes as f64;
         let rate = transitions / wall.as_secs_f64();
-        let put_rate = bare_puts(store.table(), step_bytes as usize, concurrency, Duration::from_secs(10)).await;
+        let put_rate = bare_puts(&table, step_bytes as usize, concurrency, Duration::from_secs(10)).await;
+        let all = totals.all;
+        let per_exec = |x: f64| x / executions as f64;
 
         println!("durable executions on DynamoDB Local, {concurrency} at a time, {executions} executions of 10 states");
         println!("  transitions                 {transitions}");
         println!("  transitions per second      {rate:.0}");
-        println!("  transition latency p50      {:.2} ms", percentile(&latencies, 0.50).as_secs_f64() * 1000.0);
-        println!("  transition latency p99      {:.2} ms", percentile(&latencies, 0.99).as_secs_f64() * 1000.0);
-        println!("  requests per execution      {:.1} reads, {:.1} writes", reads / executions as f64, writes / executions as f64);
+        println!("  transition latency p50      {:.2} ms", percentile(&totals.latencies, 0.50).as_secs_f64() * 1000.0);
+        println!("  transition latency p99      {:.2} ms", percentile(&totals.latencies, 0.99).as_secs_f64() * 1000.0);
         println!(
-            "  per transition (excl. the execution's META read/write and SUMMARY write)  {:.2} reads, {:.2} writes",
-            (reads - per_exec_reads) / transitions,
-            (writes - per_exec_writes) / transitions
+            "  per Pass/Choice transition  {:.2} reads, {:.2} writes, {:.2} RCU, {:.2} WCU, {step_bytes:.0} bytes written",
+            steady.reads as f64 / n,
+            steady.writes as f64 / n,
+            steady.rcu / n,
+            steady.wcu / n
         );
         println!(
-            "  capacity per transition     {:.2} RCU, {:.2} WCU (all requests included)",
-            (after.rcu - before.rcu) / transitions,
-            (after.wcu - before.wcu) / transitions
+            "  per execution, everything   {:.1} reads, {:.1} writes, {:.1} RCU, {:.1} WCU (record write and reads, summary write, the final read of the result)",
+            per_exec(all.reads as f64),
+            per_exec(all.writes as f64),
+            per_exec(all.rcu),
+            per_exec(all.wcu)
         );
-        println!("  average item written        {step_bytes:.0} bytes");
         println!("bare conditional PutItem of {step_bytes:.0} bytes, {concurrency} at a time: {put_rate:.0} per second");
         println!("ratio: transitions per second / bare PutItem per second = {:.2}", rate / put_rate);
     });

@@ -228,6 +228,10 @@ impl<S: StateStore> StateStore for FaultyStore<S> {
         self.inner.restore_run(arn, run).await
     }
 
+    async fn forget(&self, arn: &str, run: &RunId) {
+        self.inner.forget(arn, run).await
+    }
+
     async fn latest_effects(&self, arn: &str, run: &RunId) -> Result<Option<Vec<engine::Effect>>, StoreError> {
         self.inner.latest_effects(arn, run).await
     }

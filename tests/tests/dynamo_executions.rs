@@ -96,6 +96,21 @@ fn every_example_runs_on_dynamodb_as_in_memory() {
             let config = MockConfig::parse(&mocks).expect("mock file");
             let invoker = MockInvoker::new(&config, name, case).expect("test case");
             let actual = run_on(store.clone(), name, &def, input, invoker, Mode::Clean).await;
+            if name == "batch-map" && case != "OneInvalidRecord" {
+                // Mocks count invocations per state; with iterations running at once, which
+                // record draws which answer (and which are still running when the Map fails)
+                // depends on dispatch order, as in Step Functions Local. The outcome and the
+                // kinds of events do not.
+                assert_eq!(actual.record.summary.output, expected.record.summary.output, "{name}/{case}");
+                let sorted = |o: &Outcome| {
+                    let mut t = o.types();
+                    t.sort();
+                    t
+                };
+                assert_eq!(sorted(&actual), sorted(&expected), "{name}/{case}");
+                assert_causal(&actual);
+                continue;
+            }
             assert_equivalent(&expected, &actual, &format!("{name}/{case}"));
             if name == "human-approval" {
                 // No branches: the merged history is the one log, event for event.

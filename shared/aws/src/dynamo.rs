@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `EX#<arn>` | `META` | execution facts and definition text (large ones as payload references) |
 //! | `EX#<arn>` | `SUMMARY` | status, stop time, output, error, cause — written at the end |
-//! | `EX#<arn>` | `STEP#<run>#<version, 20 digits>` | the run's snapshot after the step, its events, effects and cause |
+//! | `EX#<arn>` | `STEP#<run>#<version, 20 digits>` | the run's snapshot after the step, its events and effects (deflated JSON), its cause and time |
 //! | `EX#<arn>` | `DONE#<parent run>#<generation>#<index, 10 digits>` | a child's outcome, put once |
 //! | `EX#<arn>` | `BLOB#<run>#<version>#<nonce>#<part>` | the body of a step too large for one item |
 //! | `EX#<arn>` | `PAYLOAD#<sha-256>#<part>` | a large text kept once (a state input referenced by many snapshots, the execution input, the definition, the output), in parts below the item limit |
@@ -17,12 +17,15 @@
 //! strongly consistent Query for its newest `STEP#` item.
 
 use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use asl::Definition;
+
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, KeySchemaElement, KeyType,
     ReturnConsumedCapacity, ScalarAttributeType,
@@ -35,7 +38,7 @@ use runtime::store::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// Items stay below DynamoDB's 400 KB; a step body larger than this is split into blobs.
+/// Items stay below DynamoDB's 400 KB; a (deflated) step body larger than this is split into blobs.
 const INLINE_LIMIT: usize = 300 * 1024;
 /// A state input larger than this is stored once as a payload item and referenced.
 const PAYLOAD_THRESHOLD: usize = 8 * 1024;
@@ -147,6 +150,7 @@ pub fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
                 + match value {
                     AttributeValue::S(text) => text.len(),
                     AttributeValue::N(number) => number.len(),
+                    AttributeValue::B(bytes) => bytes.as_ref().len(),
                     _ => 1,
                 }
         })
@@ -330,19 +334,22 @@ impl DynamoStateStore {
 
     /// The body of a step item, reassembled from blobs when it was split.
     async fn body(&self, arn: &str, item: &HashMap<String, AttributeValue>) -> Result<StepBody, StoreError> {
-        let text = match item.get("body").and_then(|v| v.as_s().ok()) {
-            Some(text) => text.clone(),
+        let packed = match item.get("body").and_then(|v| v.as_b().ok()) {
+            Some(bytes) => bytes.as_ref().to_vec(),
             None => {
                 let prefix = get_s(item, "blob")?;
                 let parts = self.query_prefix(arn, prefix).await?;
-                let mut text = String::new();
+                let mut packed = Vec::new();
                 for part in &parts {
-                    text.push_str(get_s(part, "data")?);
+                    let data = part.get("data").and_then(|v| v.as_b().ok()).ok_or_else(|| corrupt("blob part"))?;
+                    packed.extend_from_slice(data.as_ref());
                 }
-                text
+                packed
             }
         };
-        serde_json::from_str(&text).map_err(corrupt)
+        let mut text = Vec::new();
+        flate2::read::DeflateDecoder::new(packed.as_slice()).read_to_end(&mut text).map_err(corrupt)?;
+        serde_json::from_slice(&text).map_err(corrupt)
     }
 
     /// Stores `text` once (content-addressed, in parts) and returns its reference.
@@ -574,6 +581,11 @@ impl StateStore for DynamoStateStore {
         Ok(Some(Checkout { run, cause, cached: false }))
     }
 
+    async fn restore_run(&self, _arn: &str, _run: Run) -> Result<(), StoreError> {
+        // Checkouts are copies; the table (and the memory of it) still holds the run.
+        Ok(())
+    }
+
     async fn forget(&self, arn: &str, run: &RunId) {
         self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).remove(&(arn.to_string(), run.clone()));
     }
@@ -590,7 +602,12 @@ impl StateStore for DynamoStateStore {
         let at = history.first().map(|e| e.timestamp_ms).unwrap_or(0);
         let stored_run = self.externalize(arn, &run).await?;
         let body = StepBody { run: stored_run, history, effects };
-        let text = serde_json::to_string(&body).map_err(corrupt)?;
+        let text = serde_json::to_vec(&body).map_err(corrupt)?;
+        // Deflated: a step repeats its payload (input, output, snapshot), which compresses
+        // away, and write capacity is billed per KB.
+        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(&text).map_err(corrupt)?;
+        let packed = encoder.finish().map_err(corrupt)?;
         let sk = step_sk(&run.id, run.version);
         let mut item = HashMap::new();
         item.insert("pk".to_string(), s(pk(arn)));
@@ -598,17 +615,17 @@ impl StateStore for DynamoStateStore {
         let cause_text = cause.clone();
         item.insert("cause".to_string(), s(cause));
         item.insert("at".to_string(), AttributeValue::N(at.to_string()));
-        if text.len() <= INLINE_LIMIT {
-            item.insert("body".to_string(), s(text));
+        if packed.len() <= INLINE_LIMIT {
+            item.insert("body".to_string(), AttributeValue::B(Blob::new(packed)));
         } else {
             // Split the body; the nonce keeps a losing racer's parts apart from the winner's.
-            let nonce = hex::encode(&Sha256::digest(text.as_bytes())[..8]);
+            let nonce = hex::encode(&Sha256::digest(&packed)[..8]);
             let prefix = format!("BLOB#{}#{}#{nonce}#", run.id.0, run.version);
-            for (part, chunk) in chunks(&text).enumerate() {
+            for (part, chunk) in packed.chunks(INLINE_LIMIT).enumerate() {
                 let mut blob = HashMap::new();
                 blob.insert("pk".to_string(), s(pk(arn)));
                 blob.insert("sk".to_string(), s(format!("{prefix}{part:06}")));
-                blob.insert("data".to_string(), s(chunk));
+                blob.insert("data".to_string(), AttributeValue::B(Blob::new(chunk.to_vec())));
                 self.put(blob).await?;
             }
             item.insert("blob".to_string(), s(prefix));

@@ -144,6 +144,9 @@ impl StateStore for MemoryStateStore {
         async move { result }
     }
 
+    /// Nothing to forget: the in-memory store is the only copy.
+    async fn forget(&self, _arn: &str, _run: &RunId) {}
+
     fn latest_effects(
         &self,
         arn: &str,

@@ -160,16 +160,10 @@ pub trait StateStore: Send + Sync + 'static {
     -> impl Future<Output = Result<Option<Checkout>, StoreError>> + Send;
 
     /// Gives back a checked-out snapshot whose event was rejected.
-    fn restore_run(&self, arn: &str, run: Run) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let _ = (arn, run);
-        async { Ok(()) }
-    }
+    fn restore_run(&self, arn: &str, run: Run) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Drops what this process remembers of a run, so the next checkout reads the table.
-    fn forget(&self, arn: &str, run: &RunId) -> impl Future<Output = ()> + Send {
-        let _ = (arn, run);
-        async {}
-    }
+    fn forget(&self, arn: &str, run: &RunId) -> impl Future<Output = ()> + Send;
 
     /// The effects of the run's newest step.
     fn latest_effects(
