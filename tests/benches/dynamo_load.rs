@@ -70,6 +70,7 @@ fn add(a: &mut MetricsSnapshot, before: MetricsSnapshot, after: MetricsSnapshot)
 /// Runs `count` executions, `concurrency` at a time, each lane with its own
 /// store (and counters) on the same table; returns what they did and the wall time.
 async fn run_executions(
+    cold: bool,
     table: &str,
     definition: Arc<asl::Definition>,
     text: Arc<String>,
@@ -80,7 +81,8 @@ async fn run_executions(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for lane in 0..concurrency {
-        let store = Arc::new(DynamoStateStore::new(client().await, table));
+        let store = DynamoStateStore::new(client().await, table);
+        let store = Arc::new(if cold { store.without_memory() } else { store });
         let (definition, text) = (definition.clone(), text.clone());
         tasks.push(tokio::spawn(async move {
             let mut totals = Totals::default();
@@ -95,7 +97,7 @@ async fn run_executions(
                 queue.push(Delivery::start(&arn));
                 let mut first = true;
                 loop {
-                    let next = queue.0.lock().expect("queue").pop_front();
+                    let next = queue.pop_next();
                     let Some(d) = next else { break };
                     let before = store.metrics().snapshot();
                     let t = Instant::now();
@@ -175,39 +177,48 @@ fn main() {
         let text = Arc::new(workflow().to_string());
         let definition = Arc::new(asl::parse_definition_str(&text).expect("valid"));
         // Warm the JVM of DynamoDB Local and our connections.
-        run_executions(&table, definition.clone(), text.clone(), 0, 40, concurrency).await;
-
-        let (mut totals, wall) = run_executions(&table, definition.clone(), text.clone(), 1000, executions, concurrency).await;
-        totals.latencies.sort();
-        let transitions = totals.latencies.len() as f64;
-        let steady = totals.steady;
-        let n = totals.steady_transitions as f64;
-        let step_bytes = steady.bytes_written as f64 / steady.writes as f64;
-        let rate = transitions / wall.as_secs_f64();
+        run_executions(false, &table, definition.clone(), text.clone(), 0, 40, concurrency).await;
+        let mut rates = Vec::new();
+        let mut step_bytes = 0.0;
+        for (cold, name) in [(false, "warm: the next step lands in the container that made the last"), (true, "cold: every step reads its run")] {
+            let first = if cold { 100_000 } else { 1000 };
+            let (mut totals, wall) =
+                run_executions(cold, &table, definition.clone(), text.clone(), first, executions, concurrency).await;
+            totals.latencies.sort();
+            let transitions = totals.latencies.len() as f64;
+            let steady = totals.steady;
+            let n = totals.steady_transitions as f64;
+            step_bytes = steady.bytes_written as f64 / steady.writes as f64;
+            let rate = transitions / wall.as_secs_f64();
+            rates.push(rate);
+            let all = totals.all;
+            let per_exec = |x: f64| x / executions as f64;
+            println!("{executions} executions of 10 states on DynamoDB Local, {concurrency} at a time — {name}");
+            println!("  transitions                 {transitions}");
+            println!("  transitions per second      {rate:.0}");
+            println!("  transition latency p50      {:.2} ms", percentile(&totals.latencies, 0.50).as_secs_f64() * 1000.0);
+            println!("  transition latency p99      {:.2} ms", percentile(&totals.latencies, 0.99).as_secs_f64() * 1000.0);
+            println!(
+                "  per Pass/Choice transition  {:.2} reads, {:.2} writes, {:.2} RCU, {:.2} WCU, {step_bytes:.0} bytes written",
+                steady.reads as f64 / n,
+                steady.writes as f64 / n,
+                steady.rcu / n,
+                steady.wcu / n
+            );
+            println!(
+                "  per execution, everything   {:.1} reads, {:.1} writes, {:.1} RCU, {:.1} WCU (record write and reads, summary write, the final read of the result)",
+                per_exec(all.reads as f64),
+                per_exec(all.writes as f64),
+                per_exec(all.rcu),
+                per_exec(all.wcu)
+            );
+        }
         let put_rate = bare_puts(&table, step_bytes as usize, concurrency, Duration::from_secs(10)).await;
-        let all = totals.all;
-        let per_exec = |x: f64| x / executions as f64;
-
-        println!("durable executions on DynamoDB Local, {concurrency} at a time, {executions} executions of 10 states");
-        println!("  transitions                 {transitions}");
-        println!("  transitions per second      {rate:.0}");
-        println!("  transition latency p50      {:.2} ms", percentile(&totals.latencies, 0.50).as_secs_f64() * 1000.0);
-        println!("  transition latency p99      {:.2} ms", percentile(&totals.latencies, 0.99).as_secs_f64() * 1000.0);
-        println!(
-            "  per Pass/Choice transition  {:.2} reads, {:.2} writes, {:.2} RCU, {:.2} WCU, {step_bytes:.0} bytes written",
-            steady.reads as f64 / n,
-            steady.writes as f64 / n,
-            steady.rcu / n,
-            steady.wcu / n
-        );
-        println!(
-            "  per execution, everything   {:.1} reads, {:.1} writes, {:.1} RCU, {:.1} WCU (record write and reads, summary write, the final read of the result)",
-            per_exec(all.reads as f64),
-            per_exec(all.writes as f64),
-            per_exec(all.rcu),
-            per_exec(all.wcu)
-        );
         println!("bare conditional PutItem of {step_bytes:.0} bytes, {concurrency} at a time: {put_rate:.0} per second");
-        println!("ratio: transitions per second / bare PutItem per second = {:.2}", rate / put_rate);
+        println!(
+            "ratio of transitions per second to bare PutItem per second: warm {:.2}, cold {:.2}",
+            rates[0] / put_rate,
+            rates[1] / put_rate
+        );
     });
 }

@@ -57,27 +57,45 @@ pub async fn fresh_store() -> DynamoStateStore {
     DynamoStateStore::new(client, table)
 }
 
-/// The in-test carrier: a shared queue of deliveries.
+/// The in-test carrier: deliveries due now, first in first out, and timers.
 #[derive(Clone, Default)]
-pub struct Queue(pub Arc<Mutex<VecDeque<Delivery>>>);
+pub struct Queue(Arc<Mutex<Pending>>);
+
+#[derive(Default)]
+struct Pending {
+    now: VecDeque<Delivery>,
+    timers: Vec<Delivery>,
+}
 
 impl Queue {
-    /// The next delivery: one due now (chosen by `pick` among those), or —
-    /// as real time would — the timer due first when only timers are left.
+    /// The next delivery: one due now (the first, or the one `pick` chooses
+    /// among them), or — as real time would — the timer due first when only
+    /// timers are left.
     fn pop(&self, pick: &mut dyn FnMut(usize) -> usize) -> Option<Delivery> {
         let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let now: Vec<usize> = (0..q.len()).filter(|&i| q[i].not_before_ms.is_none()).collect();
-        if !now.is_empty() {
-            let i = now[pick(now.len())];
-            return q.remove(i);
+        if !q.now.is_empty() {
+            let i = pick(q.now.len());
+            return q.now.remove(i);
         }
-        let first = (0..q.len()).min_by_key(|&i| q[i].not_before_ms)?;
-        q.remove(first)
+        let first = (0..q.timers.len()).min_by_key(|&i| q.timers[i].not_before_ms)?;
+        Some(q.timers.swap_remove(first))
     }
 
-    /// Puts a delivery at the end.
+    /// The next delivery in order.
+    pub fn pop_next(&self) -> Option<Delivery> {
+        self.pop(&mut |_| 0)
+    }
+
+    /// True when nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        let q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        q.now.is_empty() && q.timers.is_empty()
+    }
+
+    /// Adds a delivery.
     pub fn push(&self, d: Delivery) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).push_back(d);
+        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if d.not_before_ms.is_some() { q.timers.push(d) } else { q.now.push_back(d) }
     }
 }
 
@@ -99,6 +117,8 @@ pub enum Mode {
     Shuffled(u64),
     /// Each delivered to two steppers at the same time.
     Race,
+    /// Each once, by this many workers at once (as Lambda runs many invocations).
+    Concurrent(usize),
 }
 
 fn next_random(seed: &mut u64) -> u64 {
@@ -117,13 +137,16 @@ pub async fn run_on<S: StateStore, I: TaskInvoker>(
 ) -> Outcome {
     let queue = Queue::default();
     let clock = Clock::virtual_at(T0_MS);
-    let stepper = Stepper::new(store.clone(), Arc::new(invoker), queue.clone(), clock);
+    let stepper = Arc::new(Stepper::new(store.clone(), Arc::new(invoker), queue.clone(), clock));
     let name = format!("run-{}", next_name());
     let info = runtime::local_execution_info(machine, &name, input, T0_MS);
     let arn = info.execution_arn.clone();
     store.create_execution(info, Arc::new(definition(def)), def.to_string()).await.expect("create execution");
     queue.push(Delivery::start(&arn));
-    drive(&stepper, &queue, mode).await.expect("stepper");
+    match mode {
+        Mode::Concurrent(workers) => drive_concurrently(stepper, &queue, workers).await.expect("stepper"),
+        _ => drive(&stepper, &queue, mode).await.expect("stepper"),
+    }
     let record = store.execution(&arn).await.expect("record");
     let history = store.history(&arn).await.expect("history");
     Outcome { record, history }
@@ -132,6 +155,40 @@ pub async fn run_on<S: StateStore, I: TaskInvoker>(
 fn next_name() -> u64 {
     static N: AtomicU64 = AtomicU64::new(0);
     N.fetch_add(1, Ordering::SeqCst)
+}
+
+/// Hands queued deliveries to `workers` tasks at once until none is left and all are idle.
+pub async fn drive_concurrently<S: StateStore, I: TaskInvoker>(
+    stepper: Arc<Stepper<S, I, Queue>>,
+    queue: &Queue,
+    workers: usize,
+) -> Result<(), StepperError> {
+    let busy = Arc::new(AtomicU64::new(0));
+    let mut tasks: tokio::task::JoinSet<Result<(), StepperError>> = tokio::task::JoinSet::new();
+    for _ in 0..workers {
+        let (stepper, queue, busy) = (stepper.clone(), queue.clone(), busy.clone());
+        tasks.spawn(async move {
+            loop {
+                busy.fetch_add(1, Ordering::SeqCst);
+                let next = queue.pop_next();
+                let Some(d) = next else {
+                    busy.fetch_sub(1, Ordering::SeqCst);
+                    if busy.load(Ordering::SeqCst) == 0 && queue.is_empty() {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    continue;
+                };
+                let result = handle_with_retries(&stepper, d).await;
+                busy.fetch_sub(1, Ordering::SeqCst);
+                result?;
+            }
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result.map_err(|e| StepperError::Dispatch(e.to_string()))??;
+    }
+    Ok(())
 }
 
 /// Hands queued deliveries to the stepper until none is left.
@@ -151,7 +208,7 @@ pub async fn drive<S: StateStore, I: TaskInvoker>(
         };
         let Some(d) = queue.pop(&mut pick) else { return Ok(()) };
         match mode {
-            Mode::Clean | Mode::Shuffled(_) => handle_with_retries(stepper, d).await?,
+            Mode::Clean | Mode::Shuffled(_) | Mode::Concurrent(_) => handle_with_retries(stepper, d).await?,
             Mode::Twice => {
                 handle_with_retries(stepper, d.clone()).await?;
                 handle_with_retries(stepper, d).await?;

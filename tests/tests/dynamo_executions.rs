@@ -268,3 +268,71 @@ fn crashes_around_commits_are_recovered_by_redelivery() {
         }
     });
 }
+
+/// 500 executions of the mixed workflow, eight at a time, each under one of
+/// the ways deliveries go wrong: duplicated, shuffled, raced, or a crash
+/// before or after one of its commits followed by Lambda's redelivery. Each
+/// must end exactly as its clean in-memory run: same output, same events,
+/// none recorded twice.
+#[test]
+fn five_hundred_executions_under_faults_end_as_clean_runs() {
+    let def = mixed();
+    let expected: Vec<Outcome> = (0..15).map(|k| run_with(&def, mixed_input(k), FnInvoker::new(task))).collect();
+    let expected = Arc::new(expected);
+    block_on(async move {
+        let table = fresh_store().await.table().to_string();
+        let client = switchyard_tests::dynamo::client().await;
+        let mut lanes = Vec::new();
+        for lane in 0..8u64 {
+            let (client, table, def, expected) = (client.clone(), table.clone(), def.clone(), expected.clone());
+            lanes.push(tokio::spawn(async move {
+                let mut checked = 0;
+                for k in (lane..500).step_by(8) {
+                    let input = mixed_input(k);
+                    let store = aws_adapters::DynamoStateStore::new(client.clone(), table.clone());
+                    let crash = (k / 6) % 12;
+                    let (mode, before, after) = match k % 6 {
+                        0 => (Mode::Clean, vec![], vec![]),
+                        1 => (Mode::Twice, vec![], vec![]),
+                        2 => (Mode::Shuffled(k), vec![], vec![]),
+                        3 => (Mode::Race, vec![], vec![]),
+                        4 => (Mode::Clean, vec![crash], vec![]),
+                        _ => (Mode::Clean, vec![], vec![crash]),
+                    };
+                    let store = Arc::new(FaultyStore::new(store, before, after));
+                    let actual = run_on(store, "test-machine", &def, input, FnInvoker::new(task), mode).await;
+                    assert_equivalent(&expected[(k % 15) as usize], &actual, &format!("execution {k} ({mode:?})"));
+                    checked += 1;
+                }
+                checked
+            }));
+        }
+        let mut total = 0;
+        for lane in lanes {
+            total += lane.await.expect("lane");
+        }
+        assert_eq!(total, 500);
+    });
+}
+
+/// A Map over 10,000 items (the map-items workload) completes on DynamoDB:
+/// 10,000 child runs report to one parent, whose output (~220 KB) is larger
+/// than what one item may hold alongside its events.
+#[test]
+fn a_map_over_ten_thousand_items_completes() {
+    let def = workspace_json("examples/workloads/map-items.asl.json");
+    let input = workspace_json("examples/workloads/map-items.input.json");
+    block_on(async move {
+        let store = Arc::new(fresh_store().await);
+        let out = run_on(store, "map-items", &def, input, runtime::NoInvoker, Mode::Clean).await;
+        assert_eq!(out.status(), "SUCCEEDED");
+        let output = out.output();
+        let items = output.as_array().expect("an array");
+        assert_eq!(items.len(), 10_000);
+        for (k, item) in items.iter().enumerate() {
+            assert_eq!(item, &json!({"v": 2 * k, "big": 2 * k > 100}));
+        }
+        assert_eq!(out.history.len(), 3 + 10_000 * 8 + 3);
+        assert_causal(&out);
+    });
+}

@@ -111,6 +111,8 @@ pub struct DynamoStateStore {
     /// the next step of a run usually lands in the same warm container, and
     /// then costs no read. May be stale; the conditional write catches that.
     snapshots: Mutex<HashMap<(String, RunId), (Run, String)>>,
+    /// Whether to remember snapshots at all (off: every step reads its run).
+    remember: bool,
 }
 
 /// Runs remembered at most; past it the memory starts afresh.
@@ -191,7 +193,14 @@ impl DynamoStateStore {
             payloads: Mutex::new(HashSet::new()),
             definitions: Mutex::new(HashMap::new()),
             snapshots: Mutex::new(HashMap::new()),
+            remember: true,
         }
+    }
+
+    /// A store that reads every run from the table (as a cold container does): for measurements.
+    pub fn without_memory(mut self) -> Self {
+        self.remember = false;
+        self
     }
 
     /// Request and capacity counters.
@@ -448,7 +457,7 @@ impl DynamoStateStore {
     /// Remembers a running run's newest snapshot (a finished run is forgotten: it takes no more steps).
     fn remember(&self, key: (String, RunId), run: &Run, cause: &str) {
         let mut snapshots = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
-        if run.status != RunStatus::Running {
+        if !self.remember || run.status != RunStatus::Running {
             snapshots.remove(&key);
             return;
         }

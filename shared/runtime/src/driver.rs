@@ -87,6 +87,8 @@ pub enum Applied {
     Committed {
         /// The run that advanced.
         run: RunId,
+        /// The step's version in that run.
+        version: u64,
         /// Its final status after the step.
         status: RunStatus,
         /// The step's events.
@@ -101,6 +103,8 @@ pub enum Applied {
     Redo {
         /// The run.
         run: RunId,
+        /// The step's version in that run.
+        version: u64,
         /// The stored step's effects.
         effects: Vec<Effect>,
     },
@@ -169,11 +173,11 @@ pub async fn apply<S: StateStore>(
             }
         };
         let Transition { run, history, effects } = transition;
-        let status = run.status;
+        let (status, version) = (run.status, run.version);
         let step = StepRecord { run, history, effects, cause: cause.clone() };
         match store.commit(arn, step).await? {
             CommitOutcome::Committed { ids, history, effects } => {
-                return Ok(Applied::Committed { run: run_id, status, history, ids, effects });
+                return Ok(Applied::Committed { run: run_id, version, status, history, ids, effects });
             }
             CommitOutcome::AlreadyCommitted => store.forget(arn, &run_id).await,
         }
@@ -192,12 +196,13 @@ async fn redo_or_drop<S: StateStore>(
 ) -> Result<Applied, StoreError> {
     // The same delivery, or one whose invocation went on to make more steps inline.
     let same = current.cause == cause || current.cause.starts_with(&format!("{cause}|"));
+    let version = current.run.version;
     store.restore_run(arn, current.run).await?;
     if !same {
         return Ok(Applied::Dropped);
     }
     match store.latest_effects(arn, &run_id).await? {
-        Some(effects) if !effects.is_empty() => Ok(Applied::Redo { run: run_id, effects }),
+        Some(effects) if !effects.is_empty() => Ok(Applied::Redo { run: run_id, version, effects }),
         _ => Ok(Applied::Dropped),
     }
 }

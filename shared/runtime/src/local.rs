@@ -203,7 +203,7 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
                 }
                 (run, effects)
             }
-            Applied::Redo { run, effects } => (run, effects),
+            Applied::Redo { run, effects, .. } => (run, effects),
             Applied::Dropped => return Ok(()),
         };
         let arn = record.info.execution_arn.as_str();

@@ -6,11 +6,11 @@
 //! same invocation: a task's answer (DESIGN.md §6: invoke, then commit the
 //! result as the next step) and the collected outcomes of a fan-out.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use engine::Ctx;
+use engine::{Ctx, RunId};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
@@ -58,7 +58,14 @@ pub struct Stepper<S, I, C> {
     /// Dispatches in flight at once when a step starts many children.
     fan_out: usize,
     records: Mutex<HashMap<String, Arc<ExecutionRecord>>>,
+    /// Steps whose effects this process has carried out: a duplicate that
+    /// lands here again needs no redo (one that lands elsewhere redoes them,
+    /// which is harmless).
+    performed: Mutex<HashSet<(String, RunId, u64)>>,
 }
+
+/// Steps remembered as performed at most; past it the memory starts afresh.
+const MAX_PERFORMED: usize = 100_000;
 
 impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
     /// A stepper over these ports.
@@ -71,6 +78,7 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
             max_sleep_ms: 60_000,
             fan_out: 32,
             records: Mutex::new(HashMap::new()),
+            performed: Mutex::new(HashSet::new()),
         }
     }
 
@@ -124,15 +132,24 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
         let origin = delivery.cause();
         let mut inline = VecDeque::from([(delivery, false)]);
         let mut outgoing = Vec::new();
+        let mut steps = Vec::new();
         while let Some((d, made_here)) = inline.pop_front() {
             let mut ctx = Ctx { now_ms: self.clock.now_ms(), entropy: &mut entropy };
             let origin = made_here.then_some(origin.as_str());
             let (run, effects) = match driver::apply(&*self.store, &record, d, &mut ctx, origin).await? {
-                Applied::Committed { run, effects, .. } => {
+                Applied::Committed { run, effects, version, .. } => {
                     handled.transitions += 1;
+                    steps.push((run.clone(), version));
                     (run, effects)
                 }
-                Applied::Redo { run, effects } => (run, effects),
+                Applied::Redo { run, version, effects } => {
+                    let key = (arn.clone(), run.clone(), version);
+                    if self.performed.lock().unwrap_or_else(|e| e.into_inner()).contains(&key) {
+                        continue;
+                    }
+                    steps.push((run.clone(), version));
+                    (run, effects)
+                }
                 Applied::Dropped => continue,
             };
             for action in driver::actions(&arn, &run, effects) {
@@ -158,6 +175,11 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
         }
         handled.dispatched += outgoing.len() as u32;
         self.dispatch_all(outgoing).await?;
+        let mut performed = self.performed.lock().unwrap_or_else(|e| e.into_inner());
+        if performed.len() + steps.len() > MAX_PERFORMED {
+            performed.clear();
+        }
+        performed.extend(steps.into_iter().map(|(run, version)| (arn.clone(), run, version)));
         Ok(handled)
     }
 
