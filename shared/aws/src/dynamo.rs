@@ -105,6 +105,8 @@ pub struct DynamoStateStore {
     metrics: Arc<Metrics>,
     /// Payload items this process knows exist (they are immutable).
     payloads: Mutex<HashSet<String>>,
+    /// Parsed state inputs read from payload items, by hash (immutable too).
+    parsed: Mutex<HashMap<String, Value>>,
     /// Parsed definitions by execution (immutable for an execution's life).
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
     /// The newest snapshot this process committed or read, per running run:
@@ -191,6 +193,7 @@ impl DynamoStateStore {
             table: table.into(),
             metrics: Arc::new(Metrics::default()),
             payloads: Mutex::new(HashSet::new()),
+            parsed: Mutex::new(HashMap::new()),
             definitions: Mutex::new(HashMap::new()),
             snapshots: Mutex::new(HashMap::new()),
             remember: true,
@@ -446,7 +449,19 @@ impl DynamoStateStore {
     async fn internalize(&self, arn: &str, mut value: Value) -> Result<Run, StoreError> {
         let reference = value.pointer("/cursor/input/$payload").and_then(Value::as_str).map(str::to_string);
         if let Some(hash) = reference {
-            let input: Value = serde_json::from_str(&self.get_payload(arn, &hash).await?).map_err(corrupt)?;
+            let known = self.parsed.lock().unwrap_or_else(|e| e.into_inner()).get(&hash).cloned();
+            let input = match known {
+                Some(input) => input,
+                None => {
+                    let input: Value = serde_json::from_str(&self.get_payload(arn, &hash).await?).map_err(corrupt)?;
+                    let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+                    if parsed.len() >= 64 {
+                        parsed.clear();
+                    }
+                    parsed.insert(hash.clone(), input.clone());
+                    input
+                }
+            };
             if let Some(slot) = value.pointer_mut("/cursor/input") {
                 *slot = input;
             }
