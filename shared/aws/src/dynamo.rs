@@ -242,18 +242,28 @@ impl DynamoStateStore {
         Ok(())
     }
 
+    /// Puts an item only if no item has its key; false when one had.
     async fn put_if_absent(&self, item: HashMap<String, AttributeValue>) -> Result<bool, StoreError> {
+        self.put_item(item, true).await
+    }
+
+    /// Puts an item, replacing any with its key.
+    async fn put(&self, item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
+        self.put_item(item, false).await.map(|_| ())
+    }
+
+    async fn put_item(&self, item: HashMap<String, AttributeValue>, only_new: bool) -> Result<bool, StoreError> {
         let bytes = item_size(&item);
-        let result = self
+        let mut request = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match result {
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        if only_new {
+            request = request.condition_expression("attribute_not_exists(pk)");
+        }
+        match request.send().await {
             Ok(out) => {
                 self.metrics.write(out.consumed_capacity(), bytes);
                 Ok(true)
@@ -264,21 +274,6 @@ impl DynamoStateStore {
             }
             Err(e) => Err(backend(e)),
         }
-    }
-
-    async fn put(&self, item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
-        let bytes = item_size(&item);
-        let out = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(backend)?;
-        self.metrics.write(out.consumed_capacity(), bytes);
-        Ok(())
     }
 
     async fn get(&self, arn: &str, sk: &str) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
