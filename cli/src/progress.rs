@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use engine::HistoryEvent;
 use indicatif::{ProgressBar, ProgressStyle};
-use runtime::{ExecutionRecord, Observer};
+use runtime::{ExecutionFacts, Observer};
 
 /// Shows each history event as it is committed, on standard error.
 pub struct Progress {
@@ -47,7 +47,7 @@ pub fn line(id: u64, event: &HistoryEvent) -> String {
 }
 
 impl Observer for Progress {
-    fn on_commit(&mut self, _record: &ExecutionRecord, events: &[HistoryEvent], ids: &[(u64, u64)]) {
+    fn on_commit(&mut self, _record: &ExecutionFacts, events: &[HistoryEvent], ids: &[(u64, u64)]) {
         for (event, (id, _)) in events.iter().zip(ids) {
             self.events += 1;
             match &self.bar {

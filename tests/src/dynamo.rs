@@ -10,8 +10,8 @@ use aws_adapters::DynamoStateStore;
 use engine::RunId;
 use runtime::stepper::{Carrier, Stepper, StepperError};
 use runtime::{
-    Checkout, Clock, CommitOutcome, Delivery, ExecutionRecord, RecordedEvent, StateStore, StepRecord, StoreError,
-    TaskInvoker,
+    Checkout, Clock, CommitOutcome, Delivery, ExecutionFacts, ExecutionRecord, RecordedEvent, StateStore, StepRecord,
+    StoreError, TaskInvoker,
 };
 use serde_json::Value;
 
@@ -271,6 +271,10 @@ impl<S: StateStore> StateStore for FaultyStore<S> {
 
     async fn execution(&self, arn: &str) -> Result<ExecutionRecord, StoreError> {
         self.inner.execution(arn).await
+    }
+
+    async fn facts(&self, arn: &str) -> Result<ExecutionFacts, StoreError> {
+        self.inner.facts(arn).await
     }
 
     async fn load_run(&self, arn: &str, run: &RunId) -> Result<Option<engine::Run>, StoreError> {

@@ -20,11 +20,13 @@ use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use asl::Definition;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, KeySchemaElement, KeyType,
@@ -33,7 +35,8 @@ use aws_sdk_dynamodb::types::{
 use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus};
 use runtime::merge::{LoggedStep, merge};
 use runtime::store::{
-    Checkout, CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord, StoreError,
+    Checkout, CommitOutcome, ExecutionFacts, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord,
+    StoreError,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -55,6 +58,8 @@ pub struct Metrics {
     wcu_milli: AtomicU64,
     /// Bytes of the items written (attribute names and values).
     bytes_written: AtomicU64,
+    /// Nanoseconds spent waiting for DynamoDB's answers.
+    waited_nanos: AtomicU64,
 }
 
 /// A snapshot of [`Metrics`].
@@ -70,20 +75,29 @@ pub struct MetricsSnapshot {
     pub wcu: f64,
     /// Bytes of the items written (attribute names and values, as DynamoDB sizes them).
     pub bytes_written: u64,
+    /// Time spent waiting for DynamoDB's answers (summed over concurrent requests).
+    pub waited: Duration,
 }
 
 impl Metrics {
-    fn read(&self, capacity: Option<&ConsumedCapacity>) {
+    fn read(&self, capacity: Option<&ConsumedCapacity>, started: Instant) {
         self.reads.fetch_add(1, Ordering::Relaxed);
+        self.waited(started);
         let units = capacity.and_then(|c| c.capacity_units()).unwrap_or(0.0);
         self.rcu_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
 
-    fn write(&self, capacity: Option<&ConsumedCapacity>, bytes: usize) {
+    fn write(&self, capacity: Option<&ConsumedCapacity>, bytes: usize, started: Instant) {
         self.writes.fetch_add(1, Ordering::Relaxed);
+        self.waited(started);
         self.bytes_written.fetch_add(bytes as u64, Ordering::Relaxed);
         let units = capacity.and_then(|c| c.capacity_units()).unwrap_or(0.0);
         self.wcu_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    fn waited(&self, started: Instant) {
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.waited_nanos.fetch_add(nanos, Ordering::Relaxed);
     }
 
     /// The counts so far.
@@ -94,6 +108,7 @@ impl Metrics {
             rcu: self.rcu_milli.load(Ordering::Relaxed) as f64 / 1000.0,
             wcu: self.wcu_milli.load(Ordering::Relaxed) as f64 / 1000.0,
             bytes_written: self.bytes_written.load(Ordering::Relaxed),
+            waited: Duration::from_nanos(self.waited_nanos.load(Ordering::Relaxed)),
         }
     }
 }
@@ -107,8 +122,11 @@ pub struct DynamoStateStore {
     payloads: Mutex<HashSet<String>>,
     /// Parsed state inputs read from payload items, by hash (immutable too).
     parsed: Mutex<HashMap<String, Value>>,
-    /// Parsed definitions by execution (immutable for an execution's life).
-    definitions: Mutex<HashMap<String, Arc<Definition>>>,
+    /// Facts and parsed definitions by execution (immutable for an execution's life).
+    facts: Mutex<HashMap<String, Arc<ExecutionFacts>>>,
+    /// Executions this process created whose root run has no step yet: their
+    /// first step needs no read (a stale entry is caught by the conditional write).
+    unstarted: Mutex<HashSet<String>>,
     /// The newest snapshot this process committed or read, per running run:
     /// the next step of a run usually lands in the same warm container, and
     /// then costs no read. May be stale; the conditional write catches that.
@@ -194,7 +212,8 @@ impl DynamoStateStore {
             metrics: Arc::new(Metrics::default()),
             payloads: Mutex::new(HashSet::new()),
             parsed: Mutex::new(HashMap::new()),
-            definitions: Mutex::new(HashMap::new()),
+            facts: Mutex::new(HashMap::new()),
+            unstarted: Mutex::new(HashSet::new()),
             snapshots: Mutex::new(HashMap::new()),
             remember: true,
         }
@@ -263,13 +282,14 @@ impl DynamoStateStore {
         if only_new {
             request = request.condition_expression("attribute_not_exists(pk)");
         }
+        let started = Instant::now();
         match request.send().await {
             Ok(out) => {
-                self.metrics.write(out.consumed_capacity(), bytes);
+                self.metrics.write(out.consumed_capacity(), bytes, started);
                 Ok(true)
             }
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                self.metrics.write(None, 0);
+                self.metrics.write(None, 0, started);
                 Ok(false)
             }
             Err(e) => Err(backend(e)),
@@ -277,18 +297,17 @@ impl DynamoStateStore {
     }
 
     async fn get(&self, arn: &str, sk: &str) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
-        let out = self
+        let request = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("pk", s(pk(arn)))
             .key("sk", s(sk))
             .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(backend)?;
-        self.metrics.read(out.consumed_capacity());
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let started = Instant::now();
+        let out = request.send().await.map_err(backend)?;
+        self.metrics.read(out.consumed_capacity(), started);
         Ok(out.item)
     }
 
@@ -297,20 +316,7 @@ impl DynamoStateStore {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(pk(arn)))
-                .expression_attribute_values(":prefix", s(prefix))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(backend)?;
-            self.metrics.read(out.consumed_capacity());
+            let out = self.query_page(arn, prefix, false, start).await?;
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
@@ -321,22 +327,36 @@ impl DynamoStateStore {
 
     /// The newest step item of a run.
     async fn newest_step(&self, arn: &str, run: &RunId) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
-        let out = self
+        let out = self.query_page(arn, &step_prefix(run), true, None).await?;
+        Ok(out.items.unwrap_or_default().into_iter().next())
+    }
+
+    /// One strongly consistent page of the execution's items whose sort key starts
+    /// with `prefix`: in key order, or only the last one when `newest_only`.
+    async fn query_page(
+        &self,
+        arn: &str,
+        prefix: &str,
+        newest_only: bool,
+        start: Option<HashMap<String, AttributeValue>>,
+    ) -> Result<QueryOutput, StoreError> {
+        let mut request = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(pk(arn)))
-            .expression_attribute_values(":prefix", s(step_prefix(run)))
-            .scan_index_forward(false)
-            .limit(1)
+            .expression_attribute_values(":prefix", s(prefix))
             .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(backend)?;
-        self.metrics.read(out.consumed_capacity());
-        Ok(out.items.unwrap_or_default().into_iter().next())
+            .set_exclusive_start_key(start)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        if newest_only {
+            request = request.scan_index_forward(false).limit(1);
+        }
+        let started = Instant::now();
+        let out = request.send().await.map_err(backend)?;
+        self.metrics.read(out.consumed_capacity(), started);
+        Ok(out)
     }
 
     /// The body of a step item, reassembled from blobs when it was split.
@@ -466,6 +486,9 @@ impl DynamoStateStore {
 
     /// Remembers a running run's newest snapshot (a finished run is forgotten: it takes no more steps).
     fn remember(&self, key: (String, RunId), run: &Run, cause: &str) {
+        if key.1.is_root() {
+            self.unstarted.lock().unwrap_or_else(|e| e.into_inner()).remove(&key.0);
+        }
         let mut snapshots = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
         if !self.remember || run.status != RunStatus::Running {
             snapshots.remove(&key);
@@ -475,6 +498,14 @@ impl DynamoStateStore {
             snapshots.clear();
         }
         snapshots.insert(key, (run.clone(), cause.to_string()));
+    }
+
+    fn keep_facts(&self, facts: ExecutionFacts) {
+        let mut all = self.facts.lock().unwrap_or_else(|e| e.into_inner());
+        if all.len() >= MAX_REMEMBERED {
+            all.clear();
+        }
+        all.insert(facts.info.execution_arn.clone(), Arc::new(facts));
     }
 
     async fn put_summary(&self, arn: &str, summary: &ExecutionSummary) -> Result<(), StoreError> {
@@ -540,30 +571,34 @@ impl StateStore for DynamoStateStore {
         item.insert("pk".to_string(), s(pk(&arn)));
         item.insert("sk".to_string(), s("META"));
         self.put_text(&arn, &mut item, "info", serde_json::to_string(&info).map_err(corrupt)?).await?;
-        self.put_text(&arn, &mut item, "definition", definition_text).await?;
+        self.put_text(&arn, &mut item, "definition", definition_text.clone()).await?;
         if !self.put_if_absent(item).await? {
             return Err(StoreError::ExecutionAlreadyExists(arn));
         }
-        self.definitions.lock().unwrap_or_else(|e| e.into_inner()).insert(arn, definition);
+        if self.remember {
+            self.unstarted.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.clone());
+            self.keep_facts(ExecutionFacts { info, definition, definition_text });
+        }
         Ok(())
     }
 
-    async fn execution(&self, arn: &str) -> Result<ExecutionRecord, StoreError> {
+    async fn facts(&self, arn: &str) -> Result<ExecutionFacts, StoreError> {
+        if let Some(facts) = self.facts.lock().unwrap_or_else(|e| e.into_inner()).get(arn) {
+            return Ok((**facts).clone());
+        }
         let item = self.get(arn, "META").await?.ok_or_else(|| StoreError::ExecutionDoesNotExist(arn.to_string()))?;
         let info = self.get_text(arn, &item, "info").await?.ok_or_else(|| corrupt("execution facts"))?;
         let info: ExecutionInfo = serde_json::from_str(&info).map_err(corrupt)?;
         let definition_text = self.get_text(arn, &item, "definition").await?.ok_or_else(|| corrupt("definition"))?;
-        let cached = self.definitions.lock().unwrap_or_else(|e| e.into_inner()).get(arn).cloned();
-        let definition = match cached {
-            Some(d) => d,
-            None => {
-                let parsed = asl::parse_definition_str(&definition_text)
-                    .map_err(|errors| corrupt(format!("stored definition is invalid: {}", errors.len())))?;
-                let parsed = Arc::new(parsed);
-                self.definitions.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.to_string(), parsed.clone());
-                parsed
-            }
-        };
+        let definition = asl::parse_definition_str(&definition_text)
+            .map_err(|errors| corrupt(format!("stored definition is invalid: {}", errors.len())))?;
+        let facts = ExecutionFacts { info, definition: Arc::new(definition), definition_text };
+        self.keep_facts(facts.clone());
+        Ok(facts)
+    }
+
+    async fn execution(&self, arn: &str) -> Result<ExecutionRecord, StoreError> {
+        let ExecutionFacts { info, definition, definition_text } = self.facts(arn).await?;
         let summary = match self.get(arn, "SUMMARY").await? {
             None => ExecutionSummary::running(),
             Some(item) => ExecutionSummary {
@@ -590,6 +625,9 @@ impl StateStore for DynamoStateStore {
         if let Some((snapshot, cause)) = self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(Some(Checkout { run: snapshot.clone(), cause: cause.clone(), cached: true }));
         }
+        if run.is_root() && self.unstarted.lock().unwrap_or_else(|e| e.into_inner()).contains(arn) {
+            return Ok(None);
+        }
         let Some(item) = self.newest_step(arn, run).await? else {
             return Ok(None);
         };
@@ -606,6 +644,9 @@ impl StateStore for DynamoStateStore {
     }
 
     async fn forget(&self, arn: &str, run: &RunId) {
+        if run.is_root() {
+            self.unstarted.lock().unwrap_or_else(|e| e.into_inner()).remove(arn);
+        }
         self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).remove(&(arn.to_string(), run.clone()));
     }
 

@@ -4,12 +4,10 @@
 //! they differ only in how they carry out the actions (an in-process queue
 //! and timer heap, or Lambda invocations and queued timers).
 
-use std::sync::Arc;
-
 use engine::{ChildReport, ChildSpec, Ctx, Effect, Event, HistoryEvent, RunId, RunStatus, TaskRequest, Transition};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Checkout, CommitOutcome, ExecutionRecord, StateStore, StepRecord, StoreError};
+use crate::store::{Checkout, CommitOutcome, ExecutionFacts, StateStore, StepRecord, StoreError};
 
 /// What can be delivered to an execution: the stepper Lambda's event, the
 /// local runtime's queue entry.
@@ -127,7 +125,7 @@ const MAX_RACES: u32 = 100;
 /// origin finds the newest step its invocation made and redoes its effects.
 pub async fn apply<S: StateStore>(
     store: &S,
-    record: &ExecutionRecord,
+    record: &ExecutionFacts,
     delivery: Delivery,
     ctx: &mut Ctx<'_>,
     origin: Option<&str>,
@@ -304,6 +302,3 @@ pub async fn collect<S: StateStore>(
     let results = store.child_outcomes(arn, run, generation, total).await?;
     Ok(Delivery::event(arn, run.clone(), Event::ChildrenCollected { generation, results }))
 }
-
-/// Shares an execution record among the deliveries of one process.
-pub type SharedRecord = Arc<ExecutionRecord>;

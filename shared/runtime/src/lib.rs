@@ -24,7 +24,8 @@ pub use local::{LocalRuntime, Observer, RuntimeError};
 pub use memory::MemoryStateStore;
 pub use mock::{MockConfig, MockInvoker};
 pub use store::{
-    Checkout, CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord, StoreError,
+    Checkout, CommitOutcome, ExecutionFacts, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord,
+    StoreError,
 };
 
 /// The account id of executions run locally (as Step Functions Local uses).

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use crate::clock::Clock;
 use crate::driver::{self, Action, Applied, Delivery};
 use crate::invoker::TaskInvoker;
-use crate::store::{ExecutionRecord, StateStore, StoreError};
+use crate::store::{ExecutionFacts, ExecutionRecord, StateStore, StoreError};
 
 /// Errors of the local runtime.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,7 +33,7 @@ pub enum RuntimeError {
 /// Sees every committed transition (progress displays, tests).
 pub trait Observer: Send {
     /// Called after each commit with the transition's events and their merged `(id, previousEventId)`.
-    fn on_commit(&mut self, record: &ExecutionRecord, events: &[HistoryEvent], ids: &[(u64, u64)]);
+    fn on_commit(&mut self, record: &ExecutionFacts, events: &[HistoryEvent], ids: &[(u64, u64)]);
 }
 
 /// Runs executions in process on a [`StateStore`] with a [`TaskInvoker`].
@@ -48,7 +48,7 @@ pub struct LocalRuntime<S, I> {
     tx: mpsc::UnboundedSender<Delivery>,
     rx: mpsc::UnboundedReceiver<Delivery>,
     in_flight: usize,
-    records: HashMap<String, Arc<ExecutionRecord>>,
+    records: HashMap<String, Arc<ExecutionFacts>>,
     closed: HashSet<String>,
     observer: Option<Box<dyn Observer>>,
     transitions: u64,
@@ -179,11 +179,11 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
         }
     }
 
-    async fn record(&mut self, arn: &str) -> Result<Arc<ExecutionRecord>, RuntimeError> {
+    async fn record(&mut self, arn: &str) -> Result<Arc<ExecutionFacts>, RuntimeError> {
         if let Some(r) = self.records.get(arn) {
             return Ok(r.clone());
         }
-        let record = Arc::new(self.store.execution(arn).await?);
+        let record = Arc::new(self.store.facts(arn).await?);
         self.records.insert(arn.to_string(), record.clone());
         Ok(record)
     }
@@ -213,7 +213,7 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
         Ok(())
     }
 
-    async fn perform(&mut self, action: Action, record: &Arc<ExecutionRecord>) -> Result<(), RuntimeError> {
+    async fn perform(&mut self, action: Action, record: &Arc<ExecutionFacts>) -> Result<(), RuntimeError> {
         let arn = record.info.execution_arn.as_str();
         match action {
             Action::Deliver(d) => self.queue.push_back(d),

@@ -8,7 +8,8 @@ use asl::Definition;
 use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, Prev, Run, RunId};
 
 use crate::store::{
-    Checkout, CommitOutcome, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord, StoreError,
+    Checkout, CommitOutcome, ExecutionFacts, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord,
+    StoreError,
 };
 
 /// Keeps everything in process memory, behind one lock.
@@ -105,6 +106,11 @@ impl StateStore for MemoryStateStore {
 
     fn execution(&self, arn: &str) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send {
         let result = self.lock().get(arn).map(|e| e.record.clone()).ok_or_else(|| missing(arn));
+        async move { result }
+    }
+
+    fn facts(&self, arn: &str) -> impl Future<Output = Result<ExecutionFacts, StoreError>> + Send {
+        let result = self.lock().get(arn).map(|e| e.record.facts()).ok_or_else(|| missing(arn));
         async move { result }
     }
 

@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::driver::{self, Action, Applied, Delivery};
 use crate::entropy::OsEntropy;
 use crate::invoker::TaskInvoker;
-use crate::store::{ExecutionRecord, StateStore, StoreError};
+use crate::store::{ExecutionFacts, StateStore, StoreError};
 
 /// How deliveries travel between invocations (Lambda async invoke in AWS, a queue in tests).
 pub trait Carrier: Clone + Send + Sync + 'static {
@@ -57,7 +57,7 @@ pub struct Stepper<S, I, C> {
     max_sleep_ms: i64,
     /// Dispatches in flight at once when a step starts many children.
     fan_out: usize,
-    records: Mutex<HashMap<String, Arc<ExecutionRecord>>>,
+    records: Mutex<HashMap<String, Arc<ExecutionFacts>>>,
     /// Steps whose effects this process has carried out: a duplicate that
     /// lands here again needs no redo (one that lands elsewhere redoes them,
     /// which is harmless).
@@ -93,12 +93,12 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
         &self.store
     }
 
-    async fn record(&self, arn: &str) -> Result<Arc<ExecutionRecord>, StoreError> {
+    async fn record(&self, arn: &str) -> Result<Arc<ExecutionFacts>, StoreError> {
         if let Some(r) = self.records.lock().unwrap_or_else(|e| e.into_inner()).get(arn) {
             return Ok(r.clone());
         }
         // The facts and definition never change for an execution: a warm container reads them once.
-        let record = Arc::new(self.store.execution(arn).await?);
+        let record = Arc::new(self.store.facts(arn).await?);
         self.records.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.to_string(), record.clone());
         Ok(record)
     }

@@ -94,6 +94,18 @@ pub struct ExecutionSummary {
     pub cause: Option<String>,
 }
 
+/// What never changes about an execution: its facts and its definition. A
+/// process may keep them for the execution's life.
+#[derive(Debug, Clone)]
+pub struct ExecutionFacts {
+    /// The facts (ARNs, name, input, start time).
+    pub info: ExecutionInfo,
+    /// The definition the execution runs (fixed at start).
+    pub definition: Arc<Definition>,
+    /// The definition's text, for DescribeStateMachineForExecution.
+    pub definition_text: String,
+}
+
 /// An execution as stored: its facts, its definition and its summary.
 #[derive(Debug, Clone)]
 pub struct ExecutionRecord {
@@ -105,6 +117,17 @@ pub struct ExecutionRecord {
     pub definition_text: String,
     /// Where it stands.
     pub summary: ExecutionSummary,
+}
+
+impl ExecutionRecord {
+    /// The facts and definition of the record.
+    pub fn facts(&self) -> ExecutionFacts {
+        ExecutionFacts {
+            info: self.info.clone(),
+            definition: self.definition.clone(),
+            definition_text: self.definition_text.clone(),
+        }
+    }
 }
 
 impl ExecutionSummary {
@@ -148,6 +171,10 @@ pub trait StateStore: Send + Sync + 'static {
 
     /// The execution's record.
     fn execution(&self, arn: &str) -> impl Future<Output = Result<ExecutionRecord, StoreError>> + Send;
+
+    /// The execution's facts and definition, without its summary (what a
+    /// stepper needs; cheaper than the record).
+    fn facts(&self, arn: &str) -> impl Future<Output = Result<ExecutionFacts, StoreError>> + Send;
 
     /// The newest snapshot of a run, `None` before its first commit.
     fn load_run(&self, arn: &str, run: &RunId) -> impl Future<Output = Result<Option<Run>, StoreError>> + Send;
