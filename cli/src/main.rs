@@ -3,6 +3,7 @@
 mod input;
 mod progress;
 mod run;
+mod serve;
 mod validate;
 
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Run a state machine in this process (in-memory store, in-process timers) and print the result.
     Run(run::RunArgs),
+    /// Serve the Step Functions API on 127.0.0.1 with the stepper, timers and callback URLs in this process.
+    Serve(serve::ServeArgs),
     /// Check a definition as CreateStateMachine does; print every error with its JSON pointer.
     Validate {
         /// The definition (an .asl.json file).
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Serve(args) => serve::serve(args),
         Command::Validate { definition } => validate::validate(&definition),
     };
     match result {

@@ -31,22 +31,28 @@ fn canonical(o: &Outcome) -> Vec<String> {
     events
 }
 
-/// Task tokens are random (128 bits, 32 hex characters): masked for comparison.
+/// Task tokens name their execution and carry 128 random bits
+/// (`<base64url route>.<32 hex>`): masked whole for comparison.
 fn mask_tokens(text: &str) -> String {
+    let route_char = |c: &char| c.is_ascii_alphanumeric() || *c == '-' || *c == '_';
     let chars: Vec<char> = text.chars().collect();
-    let mut out = String::new();
+    let mut out: Vec<char> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         let run = chars[i..].iter().take_while(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()).count();
-        if run == 32 {
-            out.push_str("<token>");
+        if run == 32 && i > 0 && chars[i - 1] == '.' {
+            out.pop();
+            while out.last().is_some_and(route_char) {
+                out.pop();
+            }
+            out.extend("<token>".chars());
             i += run;
         } else {
             out.extend(&chars[i..i + run.max(1)]);
             i += run.max(1);
         }
     }
-    out
+    out.into_iter().collect()
 }
 
 /// The merged history is dense and causal: ids 1..n, every previousEventId earlier.

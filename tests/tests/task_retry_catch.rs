@@ -676,8 +676,13 @@ fn wait_for_task_token_puts_a_token_in_the_parameters() {
     let out = run_with(&def, json!({}), invoker);
     let reqs = seen(&requests);
     let token = reqs[0].token.clone().expect("a task token");
-    assert_eq!(token.len(), 32);
-    assert!(token.chars().all(|c| c.is_ascii_hexdigit()), "{token}");
+    let (_, secret) = token.split_once('.').expect("route.secret");
+    assert_eq!(secret.len(), 32);
+    assert!(secret.chars().all(|c| c.is_ascii_hexdigit()), "{token}");
+    let route = engine::token::decode(&token).expect("a token of ours");
+    assert_eq!(route.execution_arn, out.record.info.execution_arn);
+    assert_eq!(route.run, engine::RunId::root());
+    assert_eq!(route.task_id, reqs[0].task_id);
     assert_eq!(reqs[0].input["MessageBody"]["token"], json!(token));
     assert_eq!(out.output(), json!({"token_seen": token}));
     let parameters = out.event_json(3)["taskScheduledEventDetails"]["parameters"].clone();

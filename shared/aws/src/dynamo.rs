@@ -29,8 +29,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, KeySchemaElement, KeyType,
-    ReturnConsumedCapacity, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ReturnConsumedCapacity, ScalarAttributeType,
 };
 use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus};
 use runtime::merge::{LoggedStep, merge};
@@ -80,14 +80,14 @@ pub struct MetricsSnapshot {
 }
 
 impl Metrics {
-    fn read(&self, capacity: Option<&ConsumedCapacity>, started: Instant) {
+    pub(crate) fn read(&self, capacity: Option<&ConsumedCapacity>, started: Instant) {
         self.reads.fetch_add(1, Ordering::Relaxed);
         self.waited(started);
         let units = capacity.and_then(|c| c.capacity_units()).unwrap_or(0.0);
         self.rcu_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
 
-    fn write(&self, capacity: Option<&ConsumedCapacity>, bytes: usize, started: Instant) {
+    pub(crate) fn write(&self, capacity: Option<&ConsumedCapacity>, bytes: usize, started: Instant) {
         self.writes.fetch_add(1, Ordering::Relaxed);
         self.waited(started);
         self.bytes_written.fetch_add(bytes as u64, Ordering::Relaxed);
@@ -115,9 +115,9 @@ impl Metrics {
 
 /// The DynamoDB implementation of [`StateStore`].
 pub struct DynamoStateStore {
-    client: Client,
-    table: String,
-    metrics: Arc<Metrics>,
+    pub(crate) client: Client,
+    pub(crate) table: String,
+    pub(crate) metrics: Arc<Metrics>,
     /// Payload items this process knows exist (they are immutable).
     payloads: Mutex<HashSet<String>>,
     /// Parsed state inputs read from payload items, by hash (immutable too).
@@ -138,26 +138,26 @@ pub struct DynamoStateStore {
 /// Runs remembered at most; past it the memory starts afresh.
 const MAX_REMEMBERED: usize = 20_000;
 
-fn backend<E: std::error::Error + 'static>(e: E) -> StoreError {
+pub(crate) fn backend<E: std::error::Error + 'static>(e: E) -> StoreError {
     StoreError::Backend(DisplayErrorContext(e).to_string())
 }
 
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("unreadable item: {what}"))
 }
 
-fn s(value: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn get_s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Result<&'a str, StoreError> {
+pub(crate) fn get_s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Result<&'a str, StoreError> {
     item.get(name)
         .and_then(|v| v.as_s().ok())
         .map(String::as_str)
         .ok_or_else(|| corrupt(format!("missing string attribute {name}")))
 }
 
-fn get_n(item: &HashMap<String, AttributeValue>, name: &str) -> Result<i64, StoreError> {
+pub(crate) fn get_n(item: &HashMap<String, AttributeValue>, name: &str) -> Result<i64, StoreError> {
     item.get(name)
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
@@ -179,7 +179,7 @@ pub fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
         .sum()
 }
 
-fn pk(arn: &str) -> String {
+pub(crate) fn pk(arn: &str) -> String {
     format!("EX#{arn}")
 }
 
@@ -235,6 +235,17 @@ impl DynamoStateStore {
         &self.table
     }
 
+    /// Creates the table unless it exists (as `create_table` makes it).
+    pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError> {
+        match client.describe_table().table_name(table).send().await {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {
+                Self::create_table(client, table).await
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
     /// Creates the table (on-demand billing, `pk`/`sk` string keys) and waits until it is active.
     pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
         let key = |name: &str, kind: KeyType| {
@@ -255,6 +266,17 @@ impl DynamoStateStore {
             .key_schema(key("sk", KeyType::Range)?)
             .attribute_definitions(attr("pk")?)
             .attribute_definitions(attr("sk")?)
+            .attribute_definitions(attr("gsi1pk")?)
+            .attribute_definitions(attr("gsi1sk")?)
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(crate::catalog::INDEX)
+                    .key_schema(key("gsi1pk", KeyType::Hash)?)
+                    .key_schema(key("gsi1sk", KeyType::Range)?)
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .build()
+                    .map_err(backend)?,
+            )
             .send()
             .await
             .map_err(backend)?;
@@ -262,16 +284,20 @@ impl DynamoStateStore {
     }
 
     /// Puts an item only if no item has its key; false when one had.
-    async fn put_if_absent(&self, item: HashMap<String, AttributeValue>) -> Result<bool, StoreError> {
+    pub(crate) async fn put_if_absent(&self, item: HashMap<String, AttributeValue>) -> Result<bool, StoreError> {
         self.put_item(item, true).await
     }
 
     /// Puts an item, replacing any with its key.
-    async fn put(&self, item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
+    pub(crate) async fn put(&self, item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
         self.put_item(item, false).await.map(|_| ())
     }
 
-    async fn put_item(&self, item: HashMap<String, AttributeValue>, only_new: bool) -> Result<bool, StoreError> {
+    pub(crate) async fn put_item(
+        &self,
+        item: HashMap<String, AttributeValue>,
+        only_new: bool,
+    ) -> Result<bool, StoreError> {
         let bytes = item_size(&item);
         let mut request = self
             .client
@@ -296,7 +322,7 @@ impl DynamoStateStore {
         }
     }
 
-    async fn get(&self, arn: &str, sk: &str) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+    pub(crate) async fn get(&self, arn: &str, sk: &str) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
         let request = self
             .client
             .get_item()
@@ -412,7 +438,7 @@ impl DynamoStateStore {
     }
 
     /// A text attribute: inline when small, else a payload reference (`<name>Ref`).
-    async fn put_text(
+    pub(crate) async fn put_text(
         &self,
         arn: &str,
         item: &mut HashMap<String, AttributeValue>,
@@ -429,7 +455,7 @@ impl DynamoStateStore {
     }
 
     /// Reads back what [`Self::put_text`] wrote; `None` when neither form is there.
-    async fn get_text(
+    pub(crate) async fn get_text(
         &self,
         arn: &str,
         item: &HashMap<String, AttributeValue>,
@@ -514,6 +540,7 @@ impl DynamoStateStore {
         item.insert("sk".to_string(), s("SUMMARY"));
         item.insert("status".to_string(), s(summary.status.as_str()));
         item.insert("stopTime".to_string(), AttributeValue::N(summary.stop_time_ms.unwrap_or(0).to_string()));
+        item.insert("redriveCount".to_string(), AttributeValue::N(summary.redrive_count.to_string()));
         if let Some(output) = &summary.output {
             self.put_text(arn, &mut item, "output", output.clone()).await?;
         }
@@ -523,7 +550,46 @@ impl DynamoStateStore {
         if let Some(cause) = &summary.cause {
             self.put_text(arn, &mut item, "cause", cause.clone()).await?;
         }
-        self.put(item).await
+        self.update(item).await
+    }
+
+    /// Sets the attributes of `item` on the item with its key, keeping the others.
+    async fn update(&self, mut item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
+        let key_pk = item.remove("pk").ok_or_else(|| corrupt("update without pk"))?;
+        let key_sk = item.remove("sk").ok_or_else(|| corrupt("update without sk"))?;
+        let bytes = item_size(&item);
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", key_pk)
+            .key("sk", key_sk)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let mut sets = Vec::new();
+        // What an earlier end of the execution left (a redriven execution ends again).
+        let stale: Vec<&str> = ["output", "outputRef", "error", "cause", "causeRef"]
+            .into_iter()
+            .filter(|n| !item.contains_key(*n))
+            .collect();
+        for (i, (name, value)) in item.into_iter().enumerate() {
+            sets.push(format!("#a{i} = :a{i}"));
+            request = request
+                .expression_attribute_names(format!("#a{i}"), name)
+                .expression_attribute_values(format!(":a{i}"), value);
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !stale.is_empty() {
+            let mut removes = Vec::new();
+            for (i, name) in stale.into_iter().enumerate() {
+                removes.push(format!("#r{i}"));
+                request = request.expression_attribute_names(format!("#r{i}"), name);
+            }
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let started = Instant::now();
+        let out = request.update_expression(expression).send().await.map_err(backend)?;
+        self.metrics.write(out.consumed_capacity(), bytes, started);
+        Ok(())
     }
 }
 
@@ -544,11 +610,11 @@ fn chunks(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-fn optional_s(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
+pub(crate) fn optional_s(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
 
-fn status_of(text: &str) -> Result<RunStatus, StoreError> {
+pub(crate) fn status_of(text: &str) -> Result<RunStatus, StoreError> {
     Ok(match text {
         "RUNNING" => RunStatus::Running,
         "SUCCEEDED" => RunStatus::Succeeded,
@@ -575,6 +641,17 @@ impl StateStore for DynamoStateStore {
         if !self.put_if_absent(item).await? {
             return Err(StoreError::ExecutionAlreadyExists(arn));
         }
+        // The listing entry, RUNNING until the last step updates it.
+        let mut summary = HashMap::new();
+        summary.insert("pk".to_string(), s(pk(&arn)));
+        summary.insert("sk".to_string(), s("SUMMARY"));
+        summary.insert("gsi1pk".to_string(), s(crate::catalog::executions_partition(&info.state_machine_arn)));
+        summary.insert("gsi1sk".to_string(), s(runtime::catalog::listing_key(info.start_time_ms, &info.name)));
+        summary.insert("name".to_string(), s(&info.name));
+        summary.insert("startTime".to_string(), AttributeValue::N(info.start_time_ms.to_string()));
+        summary.insert("status".to_string(), s(RunStatus::Running.as_str()));
+        summary.insert("redriveCount".to_string(), AttributeValue::N(info.redrive_count.to_string()));
+        self.put(summary).await?;
         if self.remember {
             self.unstarted.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.clone());
             self.keep_facts(ExecutionFacts { info, definition, definition_text });
@@ -607,6 +684,7 @@ impl StateStore for DynamoStateStore {
                 output: self.get_text(arn, &item, "output").await?,
                 error: optional_s(&item, "error"),
                 cause: self.get_text(arn, &item, "cause").await?,
+                redrive_count: get_n(&item, "redriveCount").ok().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
             },
         };
         Ok(ExecutionRecord { info, definition, definition_text, summary })
@@ -694,8 +772,7 @@ impl StateStore for DynamoStateStore {
             return Ok(CommitOutcome::AlreadyCommitted);
         }
         self.remember((arn.to_string(), run.id.clone()), &run, &cause_text);
-        if run.id.is_root() && run.status != RunStatus::Running {
-            let summary = ExecutionSummary::from_final(&run, body.history.last());
+        if let Some(summary) = ExecutionSummary::after_step(&run, &body.history) {
             self.put_summary(arn, &summary).await?;
         }
         Ok(CommitOutcome::Committed { ids: Vec::new(), history: body.history, effects: body.effects })

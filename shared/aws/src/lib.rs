@@ -2,6 +2,7 @@
 //! and the Lambda dispatcher that continues executions by asynchronous
 //! self-invocation. The pure crates (`asl`, `engine`) never see these.
 
+pub mod catalog;
 pub mod dispatch;
 pub mod dynamo;
 

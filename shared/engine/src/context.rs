@@ -15,6 +15,8 @@ pub(crate) struct StateContext<'a> {
     pub task_token: Option<&'a str>,
     /// `$$.Map.Item.Index` and `.Value`, inside a Map's ItemSelector.
     pub map_item: Option<(u32, &'a Value)>,
+    /// `$$.Execution.RedriveCount` (a root run knows its redrives).
+    pub redrive_count: u32,
 }
 
 /// Builds `{"Execution": …, "StateMachine": …, "State": …, "Task"?: …, "Map"?: …}`.
@@ -25,7 +27,7 @@ pub(crate) fn build(exec: &ExecutionInfo, state: &StateContext<'_>) -> Value {
     execution.insert("StartTime".into(), Value::String(format_epoch_millis(exec.start_time_ms)));
     execution.insert("Name".into(), Value::String(exec.name.clone()));
     execution.insert("RoleArn".into(), Value::String(exec.role_arn.clone()));
-    execution.insert("RedriveCount".into(), Value::from(exec.redrive_count));
+    execution.insert("RedriveCount".into(), Value::from(state.redrive_count));
 
     let mut machine = Map::new();
     machine.insert("Id".into(), Value::String(exec.state_machine_arn.clone()));
@@ -45,6 +47,12 @@ pub(crate) fn build(exec: &ExecutionInfo, state: &StateContext<'_>) -> Value {
     if let Some(token) = state.task_token {
         let mut task = Map::new();
         task.insert("Token".into(), Value::String(token.to_string()));
+        if let Some(base) = &exec.callback_base_url {
+            task.insert(
+                "CallbackUrl".into(),
+                Value::String(format!("{}/callbacks/{token}", base.trim_end_matches('/'))),
+            );
+        }
         root.insert("Task".into(), Value::Object(task));
     }
     if let Some((index, value)) = state.map_item {

@@ -67,6 +67,8 @@ pub enum Event {
     },
     /// Stop this child run because its parent no longer needs it.
     Abort,
+    /// RedriveExecution on the root run of a FAILED, TIMED_OUT or ABORTED execution.
+    Redrive,
     /// StopExecution on the root run.
     Stop {
         /// The error given to StopExecution.

@@ -24,6 +24,11 @@ pub struct ExecutionInfo {
     pub start_time_ms: i64,
     /// How many times the execution was redriven.
     pub redrive_count: u32,
+    /// Where task-token callbacks can be sent without credentials
+    /// (`<base>/callbacks/<token>/success`), when an API serves the execution:
+    /// the context object then has `$$.Task.CallbackUrl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_base_url: Option<String>,
 }
 
 impl ExecutionInfo {

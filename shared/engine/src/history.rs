@@ -147,6 +147,11 @@ pub enum EventDetails {
         /// Cause given to StopExecution.
         cause: Option<String>,
     },
+    /// `ExecutionRedriven`: a FAILED, TIMED_OUT or ABORTED execution runs again from the state that ended it.
+    ExecutionRedriven {
+        /// How many times the execution has been redriven, this time included.
+        redrive_count: u32,
+    },
     /// `ExecutionTimedOut`.
     ExecutionTimedOut {
         /// Error name (`States.Timeout`).
@@ -315,6 +320,7 @@ impl EventDetails {
             ExecutionFailed { .. } => "ExecutionFailed",
             ExecutionAborted { .. } => "ExecutionAborted",
             ExecutionTimedOut { .. } => "ExecutionTimedOut",
+            ExecutionRedriven { .. } => "ExecutionRedriven",
             ParallelStateStarted => "ParallelStateStarted",
             ParallelStateSucceeded => "ParallelStateSucceeded",
             ParallelStateFailed => "ParallelStateFailed",
@@ -402,6 +408,10 @@ impl EventDetails {
             ExecutionTimedOut { error, cause } => {
                 error_cause(&mut m, error, cause);
                 "executionTimedOutEventDetails"
+            }
+            ExecutionRedriven { redrive_count } => {
+                m.insert("redriveCount".into(), Value::from(*redrive_count));
+                "executionRedrivenEventDetails"
             }
             StateEntered { state, input } => {
                 m.insert("name".into(), Value::String(state.name.clone()));

@@ -15,6 +15,7 @@ pub mod exec;
 pub mod history;
 pub mod snapshot;
 mod step;
+pub mod token;
 
 pub use effect::{ChildOutcome, ChildReport, ChildSpec, Effect, TaskRequest};
 pub use event::{Event, TaskOutcome};

@@ -116,6 +116,9 @@ pub struct Run {
     pub cursor: Cursor,
     /// The execution-timeout timer, on the root when `TimeoutSeconds` is set.
     pub execution_timer: Option<u64>,
+    /// Times the execution was redriven (root run only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub redrive_count: u32,
 }
 
 /// The current state of a run and what it is doing there.
@@ -239,4 +242,8 @@ impl FanOut {
         self.finished[word] |= 1u64 << (index % 64);
         self.finished_count += 1;
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

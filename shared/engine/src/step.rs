@@ -72,6 +72,7 @@ pub fn start_execution(def: &Definition, exec: &ExecutionInfo, ctx: &mut Ctx<'_>
         status: RunStatus::Running,
         cursor: Cursor::ready(block.start_at, exec.input.clone(), Prev::None),
         execution_timer: None,
+        redrive_count: 0,
     };
     let mut s = Stepper::new(def, exec, ctx, run);
     s.emit(EventDetails::ExecutionStarted { input: exec.input.to_string(), role_arn: exec.role_arn.clone() });
@@ -99,6 +100,7 @@ pub fn start_child(def: &Definition, exec: &ExecutionInfo, spec: ChildSpec, ctx:
         status: RunStatus::Running,
         cursor: Cursor::ready(block.start_at, spec.input, spec.first_prev),
         execution_timer: None,
+        redrive_count: 0,
     };
     let mut s = Stepper::new(def, exec, ctx, run);
     if let Some(map_state) = spec.map_state {
@@ -118,6 +120,17 @@ pub fn step(
     event: Event,
     ctx: &mut Ctx<'_>,
 ) -> Result<Transition, Box<Rejection>> {
+    if matches!(event, Event::Redrive) {
+        if run.parent.is_some() || !matches!(run.status, RunStatus::Failed | RunStatus::TimedOut | RunStatus::Aborted) {
+            return Err(Box::new(Rejection {
+                reason: Rejected::Stale("only an ended, unsuccessful execution is redriven"),
+                run,
+            }));
+        }
+        let mut s = Stepper::new(def, exec, ctx, run);
+        s.redrive();
+        return Ok(s.finish());
+    }
     if run.status != RunStatus::Running {
         return Err(Box::new(Rejection { reason: Rejected::NotRunning, run }));
     }
@@ -159,6 +172,7 @@ fn apply(s: &mut Stepper<'_, '_, '_>, event: Event) -> Result<(), Rejected> {
         Event::ChildrenCollected { generation, results } => s.on_children_collected(generation, results)?,
         Event::Abort => s.abort_child()?,
         Event::Stop { error, cause } => s.stop(error, cause)?,
+        Event::Redrive => return Err(Rejected::NotRunning),
     }
     Ok(())
 }
@@ -215,9 +229,14 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         (self.ctx.entropy.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// A task token: 128 random bits, hex.
-    fn new_token(&mut self) -> String {
-        format!("{:016x}{:016x}", self.ctx.entropy.next_u64(), self.ctx.entropy.next_u64())
+    /// A task token for attempt `task_id`: its route and 128 random bits.
+    fn new_token(&mut self, task_id: u64) -> String {
+        let route = crate::token::TokenRoute {
+            execution_arn: self.exec.execution_arn.clone(),
+            run: self.run.id.clone(),
+            task_id,
+        };
+        crate::token::encode(&route, [self.ctx.entropy.next_u64(), self.ctx.entropy.next_u64()])
     }
 
     fn emit(&mut self, details: EventDetails) -> u64 {
@@ -264,6 +283,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 retry_count: retry.then_some(cursor.retry_count),
                 task_token,
                 map_item,
+                redrive_count: self.exec.redrive_count.max(self.run.redrive_count),
             },
         )
     }
@@ -428,7 +448,8 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     }
 
     fn run_task(&mut self, state: &State, task: &TaskState) -> Result<(), Failure> {
-        let token = (task.resource.pattern() == Pattern::WaitForTaskToken).then(|| self.new_token());
+        let task_id = self.new_id();
+        let token = (task.resource.pattern() == Pattern::WaitForTaskToken).then(|| self.new_token(task_id));
         let needs = uses_context(&state.input_path)
             || task.parameters.as_ref().is_some_and(|t| t.uses_context())
             || task.credentials.as_ref().is_some_and(|t| t.uses_context());
@@ -450,7 +471,6 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         if text.len() > MAX_PAYLOAD_BYTES {
             return Err(data_limit(&state.name));
         }
-        let task_id = self.new_id();
         let details = match &task.resource {
             Resource::LambdaFunction { arn } => EventDetails::LambdaFunctionScheduled {
                 resource: arn.clone(),
@@ -1201,6 +1221,20 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         self.run.status = RunStatus::Aborted;
         self.effects.push(Effect::Close { status: RunStatus::Aborted });
         Ok(())
+    }
+
+    /// Runs an ended execution again from the state that ended it, with
+    /// that state's input. A Parallel or Map state runs all its branches or
+    /// items again (Step Functions reruns only the unsuccessful ones).
+    fn redrive(&mut self) {
+        self.run.redrive_count += 1;
+        self.run.status = RunStatus::Running;
+        self.run.cursor.phase = Phase::Ready;
+        self.run.cursor.retry_count = 0;
+        self.run.cursor.retry_counts.clear();
+        self.run.cursor.prev = Prev::Local(self.run.last_event_id);
+        self.emit(EventDetails::ExecutionRedriven { redrive_count: self.run.redrive_count });
+        self.enter();
     }
 
     fn time_out_execution(&mut self) {

@@ -73,6 +73,7 @@ impl Delivery {
                 Event::ChildrenCollected { generation, .. } => format!("collected:{generation}"),
                 Event::Abort => "abort".to_string(),
                 Event::Stop { .. } => "stop".to_string(),
+                Event::Redrive => "redrive".to_string(),
             },
         }
     }

@@ -33,3 +33,30 @@ impl TaskInvoker for NoInvoker {
         async move { outcome }
     }
 }
+
+/// The invoker of `switchyard serve` when no endpoint runs tasks: a
+/// `.waitForTaskToken` task is *parked* — submitted to nobody, its token
+/// waiting for SendTaskSuccess/SendTaskFailure or its callback URL, which is
+/// what a local approval or webhook flow needs — and every other task fails
+/// as with [`NoInvoker`]. Each parked task is reported on stderr with its
+/// token, so nothing is silently dropped.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ParkingInvoker;
+
+impl TaskInvoker for ParkingInvoker {
+    fn invoke(&self, execution: &ExecutionInfo, request: &TaskRequest) -> impl Future<Output = TaskOutcome> + Send {
+        let outcome = match &request.token {
+            Some(token) if request.resource.pattern() == asl::resource::Pattern::WaitForTaskToken => {
+                eprintln!(
+                    "switchyard: parked task '{}' of {} ({}): waiting for a callback with token {token}",
+                    request.state_name,
+                    execution.execution_arn,
+                    request.resource.arn()
+                );
+                TaskOutcome::Submitted(serde_json::json!({}))
+            }
+            _ => TaskOutcome::Failed(no_invoker_failure(request)),
+        };
+        async move { outcome }
+    }
+}

@@ -4,6 +4,7 @@
 //! a Step Functions Local mock-file invoker), plus the local runtime that
 //! drives executions to completion in one process.
 
+pub mod catalog;
 pub mod clock;
 pub mod driver;
 pub mod entropy;
@@ -19,7 +20,7 @@ pub mod store;
 pub use clock::Clock;
 pub use driver::{Applied, Delivery, DeliveryKind};
 pub use entropy::{OsEntropy, SeededEntropy};
-pub use invoker::{NoInvoker, TaskInvoker};
+pub use invoker::{NoInvoker, ParkingInvoker, TaskInvoker};
 pub use local::{LocalRuntime, Observer, RuntimeError};
 pub use memory::MemoryStateStore;
 pub use mock::{MockConfig, MockInvoker};
@@ -54,5 +55,6 @@ pub fn local_execution_info(
         input,
         start_time_ms,
         redrive_count: 0,
+        callback_base_url: None,
     }
 }

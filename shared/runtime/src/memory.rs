@@ -1,12 +1,13 @@
 //! The in-memory store: the embedded default of the local runner.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use asl::Definition;
 use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, Prev, Run, RunId};
 
+use crate::catalog::{Catalog, ExecutionListing, Page, StateMachine, listing_key};
 use crate::store::{
     Checkout, CommitOutcome, ExecutionFacts, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord,
     StoreError,
@@ -16,6 +17,7 @@ use crate::store::{
 #[derive(Default)]
 pub struct MemoryStateStore {
     inner: Mutex<HashMap<String, Execution>>,
+    machines: Mutex<BTreeMap<String, StateMachine>>,
 }
 
 /// What is kept of a run's newest step besides its snapshot.
@@ -173,8 +175,8 @@ impl StateStore for MemoryStateStore {
                 return Ok(CommitOutcome::AlreadyCommitted);
             }
             let mut ids = Vec::with_capacity(history.len());
-            if run.id.is_root() && run.status != engine::RunStatus::Running {
-                exec.record.summary = ExecutionSummary::from_final(&run, history.last());
+            if let Some(summary) = ExecutionSummary::after_step(&run, &history) {
+                exec.record.summary = summary;
             }
             for event in &history {
                 let id = exec.history.len() as u64 + 1;
@@ -234,5 +236,84 @@ impl StateStore for MemoryStateStore {
     fn history(&self, arn: &str) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send {
         let result = self.lock().get(arn).map(|e| e.history.clone()).ok_or_else(|| missing(arn));
         async move { result }
+    }
+}
+
+impl MemoryStateStore {
+    fn machines(&self) -> MutexGuard<'_, BTreeMap<String, StateMachine>> {
+        self.machines.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Catalog for MemoryStateStore {
+    fn create_machine(&self, machine: &StateMachine) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let mut all = self.machines();
+        let created = !all.contains_key(&machine.arn);
+        if created {
+            all.insert(machine.arn.clone(), machine.clone());
+        }
+        async move { Ok(created) }
+    }
+
+    fn machine(&self, arn: &str) -> impl Future<Output = Result<Option<StateMachine>, StoreError>> + Send {
+        let found = self.machines().get(arn).cloned();
+        async move { Ok(found) }
+    }
+
+    fn put_machine(&self, machine: &StateMachine) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.machines().insert(machine.arn.clone(), machine.clone());
+        async move { Ok(()) }
+    }
+
+    fn delete_machine(&self, arn: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.machines().remove(arn);
+        async move { Ok(()) }
+    }
+
+    fn list_machines(
+        &self,
+        limit: usize,
+        token: Option<&str>,
+    ) -> impl Future<Output = Result<Page<StateMachine>, StoreError>> + Send {
+        let all = self.machines();
+        let after = |arn: &String| token.is_none_or(|t| arn.as_str() > t);
+        let mut items: Vec<StateMachine> = all.values().filter(|m| after(&m.arn)).take(limit + 1).cloned().collect();
+        let next = (items.len() > limit).then(|| {
+            items.truncate(limit);
+            items.last().map(|m| m.arn.clone()).unwrap_or_default()
+        });
+        async move { Ok(Page { items, next }) }
+    }
+
+    fn list_executions(
+        &self,
+        machine_arn: &str,
+        status: Option<engine::RunStatus>,
+        limit: usize,
+        token: Option<&str>,
+    ) -> impl Future<Output = Result<Page<ExecutionListing>, StoreError>> + Send {
+        let mut keyed: Vec<(String, ExecutionListing)> = self
+            .lock()
+            .values()
+            .map(|e| &e.record)
+            .filter(|r| r.info.state_machine_arn == machine_arn && status.is_none_or(|s| r.summary.status == s))
+            .map(|r| {
+                let listing = ExecutionListing {
+                    execution_arn: r.info.execution_arn.clone(),
+                    state_machine_arn: r.info.state_machine_arn.clone(),
+                    name: r.info.name.clone(),
+                    status: r.summary.status,
+                    start_ms: r.info.start_time_ms,
+                    stop_ms: r.summary.stop_time_ms,
+                    redrive_count: r.summary.redrive_count,
+                };
+                (listing_key(r.info.start_time_ms, &r.info.name), listing)
+            })
+            .filter(|(key, _)| token.is_none_or(|t| key.as_str() < t))
+            .collect();
+        keyed.sort_by(|a, b| b.0.cmp(&a.0));
+        let next = (keyed.len() > limit).then(|| keyed[limit - 1].0.clone());
+        let items = keyed.into_iter().take(limit).map(|(_, l)| l).collect();
+        async move { Ok(Page { items, next }) }
     }
 }

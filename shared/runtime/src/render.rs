@@ -66,7 +66,7 @@ pub fn describe_execution(record: &ExecutionRecord, style: Timestamps) -> Value 
     if let Some(cause) = &summary.cause {
         m.insert("cause".into(), Value::String(cause.clone()));
     }
-    m.insert("redriveCount".into(), Value::from(info.redrive_count));
+    m.insert("redriveCount".into(), Value::from(summary.redrive_count));
     Value::Object(m)
 }
 

@@ -19,6 +19,9 @@ pub enum StoreError {
     /// The execution already exists.
     #[error("execution already exists: {0}")]
     ExecutionAlreadyExists(String),
+    /// A page token that is not one this store gave out.
+    #[error("invalid page token: {0}")]
+    InvalidToken(String),
     /// The backend failed.
     #[error("store backend failed: {0}")]
     Backend(String),
@@ -92,6 +95,8 @@ pub struct ExecutionSummary {
     pub error: Option<String>,
     /// The cause, likewise.
     pub cause: Option<String>,
+    /// How many times it was redriven.
+    pub redrive_count: u32,
 }
 
 /// What never changes about an execution: its facts and its definition. A
@@ -133,7 +138,30 @@ impl ExecutionRecord {
 impl ExecutionSummary {
     /// The summary of a new execution.
     pub fn running() -> Self {
-        ExecutionSummary { status: RunStatus::Running, stop_time_ms: None, output: None, error: None, cause: None }
+        ExecutionSummary {
+            status: RunStatus::Running,
+            stop_time_ms: None,
+            output: None,
+            error: None,
+            cause: None,
+            redrive_count: 0,
+        }
+    }
+
+    /// The new summary a root step calls for: when it ended the execution,
+    /// or redrove it; `None` for any other step.
+    pub fn after_step(run: &Run, history: &[HistoryEvent]) -> Option<Self> {
+        if !run.id.is_root() {
+            return None;
+        }
+        if run.status != RunStatus::Running {
+            return Some(Self::from_final(run, history.last()));
+        }
+        history.iter().any(|e| matches!(e.details, engine::EventDetails::ExecutionRedriven { .. })).then(|| {
+            let mut summary = Self::running();
+            summary.redrive_count = run.redrive_count;
+            summary
+        })
     }
 
     /// The summary after the root run's final transition.
@@ -141,6 +169,7 @@ impl ExecutionSummary {
         use engine::EventDetails as D;
         let mut summary = ExecutionSummary::running();
         summary.status = run.status;
+        summary.redrive_count = run.redrive_count;
         summary.stop_time_ms = last.map(|e| e.timestamp_ms);
         match last.map(|e| &e.details) {
             Some(D::ExecutionSucceeded { output }) => summary.output = Some(output.clone()),

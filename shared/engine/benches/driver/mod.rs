@@ -39,6 +39,7 @@ impl Workload {
             input: self.input.clone(),
             start_time_ms: 1_767_225_600_000,
             redrive_count: 0,
+            callback_base_url: None,
         }
     }
 }

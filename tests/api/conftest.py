@@ -1,0 +1,376 @@
+"""Fixtures for the Step Functions API tests: one `switchyard serve` for the
+whole session, a boto3 client and an AWS CLI runner pointed at it, and the
+helpers the tests share (the `api` fixture).
+
+Environment:
+- SWITCHYARD_BIN: the switchyard binary (default: target/debug/switchyard of
+  this checkout; scripts/api-tests.sh always sets it).
+- SWITCHYARD_SERVE_ARGS: extra arguments for `serve` (shell words), e.g.
+  `--dynamodb-endpoint http://127.0.0.1:8000`; empty for the in-memory store.
+"""
+
+import json
+import os
+import queue
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/switchyard-api-tests"
+LISTENING = re.compile(r"switchyard serve: listening on (http://127\.0\.0\.1:[0-9]+)")
+POLL = 0.05  # seconds between two polls
+TIMEOUT = 10.0  # seconds a test waits for an execution to change
+
+# Where the server's standard error went, for the summary of a failed run.
+_server = {"log": None, "exit": None}
+
+
+# ----- the server ----------------------------------------------------------------------
+
+
+def _binary():
+    path = os.environ.get("SWITCHYARD_BIN") or os.path.join(REPO, "target", "debug", "switchyard")
+    if not os.access(path, os.X_OK):
+        pytest.exit(f"switchyard binary not found at {path}: build it (cargo build -p switchyard) or set SWITCHYARD_BIN", 2)
+    return path
+
+
+def _tail(path, lines=150):
+    try:
+        with open(path, "r", errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+@pytest.fixture(scope="session")
+def endpoint():
+    """Starts `switchyard serve --port 0 $SWITCHYARD_SERVE_ARGS`, yields its URL."""
+    args = [_binary(), "serve", "--port", "0", *shlex.split(os.environ.get("SWITCHYARD_SERVE_ARGS", ""))]
+    env = dict(os.environ)
+    # The server's own AWS clients (DynamoDB Local) need some credentials and a region.
+    env.setdefault("AWS_ACCESS_KEY_ID", "test")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    env.setdefault("AWS_REGION", REGION)
+    log = tempfile.NamedTemporaryFile(prefix="switchyard-serve-", suffix=".log", delete=False)
+    _server["log"] = log.name
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env, text=True)
+    lines = queue.Queue()
+
+    def drain():
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        first = lines.get(timeout=60)
+    except queue.Empty:
+        first = None
+    if first is None:
+        proc.kill()
+        proc.wait()
+        pytest.exit(
+            f"`{shlex.join(args)}` printed no first line (exit code {proc.returncode}); its stderr:\n{_tail(log.name)}", 2
+        )
+    match = LISTENING.fullmatch(first.rstrip("\n"))
+    if not match:
+        proc.kill()
+        proc.wait()
+        pytest.exit(
+            f"first stdout line of serve is {first!r}, not 'switchyard serve: listening on http://127.0.0.1:PORT';"
+            f" stderr:\n{_tail(log.name)}",
+            2,
+        )
+    url = match.group(1)
+    _server["proc"] = proc
+    yield url
+    if proc.poll() is not None:
+        _server["exit"] = proc.returncode
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(autouse=True)
+def _server_alive(request):
+    """Fails the test whose run the server did not survive."""
+    yield
+    proc = _server.get("proc")
+    if proc is not None and proc.poll() is not None:
+        _server["exit"] = proc.returncode
+        pytest.fail(f"switchyard serve exited with code {proc.returncode} during this test")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    path = _server.get("log")
+    if not path:
+        return
+    if exitstatus != 0 or _server.get("exit") is not None:
+        terminalreporter.section("switchyard serve: standard error (last 150 lines)")
+        if _server.get("exit") is not None:
+            terminalreporter.write_line(f"serve exited on its own with code {_server['exit']}")
+        terminalreporter.write(_tail(path) or "(empty)\n")
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+# ----- clients -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sfn(endpoint):
+    # No retries: a 5xx or a throttle must show, not be retried away.
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30),
+    )
+
+
+class AwsCliError(Exception):
+    def __init__(self, args, returncode, stdout, stderr):
+        super().__init__(f"aws {shlex.join(args)} exited {returncode}: {stderr.strip()}")
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+    @property
+    def code(self):
+        """The error code in `An error occurred (CODE) when calling ...`."""
+        m = re.search(r"An error occurred \(([^)]+)\)", self.stderr)
+        return m.group(1) if m else None
+
+
+@pytest.fixture(scope="session")
+def aws(endpoint):
+    """Runs `aws stepfunctions ARGS` (the awscli package of this virtualenv)
+    and returns its parsed JSON output ({} when it prints nothing); raises
+    AwsCliError on a non-zero exit."""
+    env = dict(os.environ)
+    env.update(
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_PAGER="",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_MAX_ATTEMPTS="1",
+        AWS_RETRY_MODE="standard",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    env.pop("AWS_PROFILE", None)
+    env.pop("AWS_SESSION_TOKEN", None)
+
+    def run(*args):
+        command = [
+            sys.executable, "-m", "awscli", "stepfunctions",
+            "--endpoint-url", endpoint, "--region", REGION, "--output", "json", *args,
+        ]  # fmt: skip
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        if done.returncode != 0:
+            raise AwsCliError(list(args), done.returncode, done.stdout, done.stderr)
+        return json.loads(done.stdout) if done.stdout.strip() else {}
+
+    run.Error = AwsCliError
+    return run
+
+
+@pytest.fixture(scope="session")
+def unique():
+    """A name unique to this run (the DynamoDB table may be shared)."""
+
+    def make(prefix="t"):
+        return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+    return make
+
+
+# ----- shared helpers ------------------------------------------------------------------
+
+
+def compact(value):
+    return json.dumps(value, separators=(",", ":"))
+
+
+def callback_task(end=True, next_state=None, heartbeat=None, result_path="$.answer", extra=None):
+    """A Task that waits for its token (serve, with no Lambda endpoint, parks it)."""
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": "approver", "Payload": {"token.$": "$$.Task.Token", "url.$": "$$.Task.CallbackUrl"}},
+        "ResultPath": result_path,
+    }
+    if heartbeat is not None:
+        state["HeartbeatSeconds"] = heartbeat
+    if next_state:
+        state["Next"] = next_state
+    else:
+        state["End"] = True
+    state.update(extra or {})
+    return state
+
+
+class Api:
+    """The helpers the tests share; every waiting loop polls every 50 ms."""
+
+    region = REGION
+    account = ACCOUNT
+    role_arn = ROLE_ARN
+    compact = staticmethod(compact)
+    callback_task = staticmethod(callback_task)
+
+    # Pass -> Succeed: {"a":1} becomes {"a":1,"r":{"x":1}}.
+    PASS_SUCCEED = {
+        "StartAt": "P",
+        "States": {
+            "P": {"Type": "Pass", "Result": {"x": 1}, "ResultPath": "$.r", "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    # One parked task: the answer lands in $.answer.
+    CALLBACK = {"StartAt": "Ask", "States": {"Ask": callback_task()}}
+    # Parks when the input has "wait", succeeds at once otherwise.
+    ROUTED = {
+        "StartAt": "Route",
+        "States": {
+            "Route": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.wait", "IsPresent": True, "Next": "Ask"}],
+                "Default": "Done",
+            },
+            "Ask": callback_task(),
+            "Done": {"Type": "Succeed"},
+        },
+    }
+
+    def __init__(self, sfn, unique, endpoint):
+        self.sfn = sfn
+        self.unique = unique
+        self.endpoint = endpoint
+
+    def machine_arn(self, name):
+        return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+
+    def execution_arn(self, machine, name):
+        return f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{machine}:{name}"
+
+    def create(self, definition, prefix="sm", name=None):
+        """Creates a state machine; returns its ARN."""
+        name = name or self.unique(prefix)
+        text = definition if isinstance(definition, str) else compact(definition)
+        arn = self.sfn.create_state_machine(name=name, definition=text, roleArn=ROLE_ARN)["stateMachineArn"]
+        assert arn == self.machine_arn(name)
+        return arn
+
+    def start(self, machine_arn, input=None, name=None):
+        """Starts an execution; returns its ARN."""
+        kwargs = {"stateMachineArn": machine_arn}
+        if input is not None:
+            kwargs["input"] = input if isinstance(input, str) else compact(input)
+        if name is not None:
+            kwargs["name"] = name
+        return self.sfn.start_execution(**kwargs)["executionArn"]
+
+    def wait(self, execution_arn, timeout=TIMEOUT, until=lambda d: d["status"] != "RUNNING"):
+        """Polls DescribeExecution until `until` holds; returns the description."""
+        deadline = time.monotonic() + timeout
+        while True:
+            d = self.sfn.describe_execution(executionArn=execution_arn)
+            if until(d):
+                return d
+            if time.monotonic() > deadline:
+                raise AssertionError(f"execution still {d['status']} after {timeout} s: {execution_arn}")
+            time.sleep(POLL)
+
+    def history(self, execution_arn, **kwargs):
+        """Every event of the execution (pages followed)."""
+        events, token = [], None
+        while True:
+            page = self.sfn.get_execution_history(executionArn=execution_arn, **kwargs, **({"nextToken": token} if token else {}))
+            events += page["events"]
+            token = page.get("nextToken")
+            if not token:
+                return events
+
+    def types(self, execution_arn, **kwargs):
+        return [e["type"] for e in self.history(execution_arn, **kwargs)]
+
+    def wait_token(self, execution_arn, after=0, timeout=TIMEOUT):
+        """Waits for a TaskScheduled event with id > `after`; returns
+        (token, callback URL, event id) read from its parameters."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for e in reversed(self.history(execution_arn)):
+                if e["type"] == "TaskScheduled" and e["id"] > after:
+                    payload = json.loads(e["taskScheduledEventDetails"]["parameters"])["Payload"]
+                    return payload["token"], payload.get("url"), e["id"]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no TaskScheduled event after id {after} within {timeout} s: {execution_arn}")
+            time.sleep(POLL)
+
+    def parked(self, definition=None, input=None, prefix="cb"):
+        """Creates a callback machine, starts it and waits for its token:
+        returns (machine ARN, execution ARN, token, callback URL)."""
+        machine = self.create(definition or self.CALLBACK, prefix=prefix)
+        execution = self.start(machine, input if input is not None else {"req": 1})
+        token, url, _ = self.wait_token(execution)
+        return machine, execution, token, url
+
+    def post(self, url, body=b"", headers=None, timeout=30):
+        """A plain HTTP POST: returns (status, parsed JSON body or None, raw body)."""
+        data = body.encode() if isinstance(body, str) else body
+        req = urllib.request.Request(url, data=data, method="POST", headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                status, raw = resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            status, raw = e.code, e.read()
+        try:
+            parsed = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            parsed = None
+        return status, parsed, raw
+
+    def call(self, action, body):
+        """A raw Step Functions JSON call: returns (status, parsed body, raw)."""
+        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        if action is not None:
+            headers["X-Amz-Target"] = f"AWSStepFunctions.{action}"
+        return self.post(self.endpoint + "/", body, headers)
+
+
+@pytest.fixture(scope="session")
+def api(sfn, unique, endpoint):
+    return Api(sfn, unique, endpoint)
+
+
+def error_code(excinfo):
+    """The error code of a botocore ClientError caught by pytest.raises."""
+    return excinfo.value.response["Error"]["Code"]
+
+
+@pytest.fixture(scope="session")
+def code():
+    return error_code
