@@ -59,11 +59,21 @@ def test_max_results_out_of_range(api):
     assert error_type(body) == "ValidationException", raw
 
 
-def test_a_garbage_next_token(api):
-    status, body, raw = api.call("ListStateMachines", '{"nextToken": "garbage-token"}')
+@pytest.mark.parametrize("action", ["ListStateMachines", "ListExecutions", "GetExecutionHistory"])
+def test_a_garbage_next_token(api, action):
+    machine = api.create(api.PASS_SUCCEED, prefix="garbage")
+    execution = api.start(machine, {})
+    api.wait(execution)
+    body = {"nextToken": "garbage-token"}
+    if action == "ListExecutions":
+        body["stateMachineArn"] = machine
+    if action == "GetExecutionHistory":
+        body["executionArn"] = execution
+    status, parsed, raw = api.call(action, json.dumps(body))
     assert status == 400, raw
-    # AWS: InvalidToken for a nextToken it did not make.
-    assert error_type(body) in ("InvalidToken", "ValidationException"), raw
+    # AWS: InvalidToken ("The provided token is not valid") for a nextToken
+    # it did not make.
+    assert error_type(parsed) in ("InvalidToken", "ValidationException"), raw
 
 
 MALFORMED = [

@@ -11,17 +11,8 @@ use std::sync::Arc;
 
 use aws_adapters::{DynamoStateStore, LambdaDispatcher};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use runtime::stepper::{Carrier, Stepper};
+use runtime::stepper::Stepper;
 use runtime::{Clock, Delivery, MockConfig, MockInvoker};
-
-#[derive(Clone)]
-struct SelfInvoke(LambdaDispatcher);
-
-impl Carrier for SelfInvoke {
-    async fn carry(&self, delivery: Delivery) -> Result<(), String> {
-        self.0.dispatch(&delivery).await.map_err(|e| e.to_string())
-    }
-}
 
 fn env(name: &str) -> Result<String, Error> {
     std::env::var(name).map_err(|_| Error::from(format!("the environment variable {name} is not set")))
@@ -32,8 +23,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = Arc::new(DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&config), env("TABLE_NAME")?));
-    let carrier =
-        SelfInvoke(LambdaDispatcher::new(aws_sdk_lambda::Client::new(&config), env("AWS_LAMBDA_FUNCTION_NAME")?));
+    let carrier = LambdaDispatcher::new(aws_sdk_lambda::Client::new(&config), env("AWS_LAMBDA_FUNCTION_NAME")?);
     let invoker = match (std::env::var("SWITCHYARD_MOCKS"), std::env::var("SWITCHYARD_TEST_CASE")) {
         (Ok(file), Ok(case)) => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {file}: {e}"))?;

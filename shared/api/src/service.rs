@@ -463,18 +463,22 @@ impl<S: StateStore + Catalog, C: Carrier> Api<S, C> {
     /// Applies a delivery here and now (so the caller's answer reflects it),
     /// then hands it to the stepper, which finds its step made and carries
     /// out the step's effects.
+    /// True when this call made the step (false: it was made before, or the run would not take it).
     async fn apply_now(&self, facts: &runtime::ExecutionFacts, delivery: Delivery) -> Result<bool, ApiError> {
         let mut entropy = OsEntropy::new();
         let mut ctx = Ctx { now_ms: self.clock.now_ms(), entropy: &mut entropy };
         let applied = driver::apply(&*self.store, facts, delivery.clone(), &mut ctx, None).await?;
-        let effects = match &applied {
-            Applied::Committed { effects, .. } | Applied::Redo { effects, .. } => !effects.is_empty(),
-            Applied::Dropped => return Ok(false),
+        let (made_here, effects) = match &applied {
+            Applied::Committed { effects, .. } => (true, !effects.is_empty()),
+            // An identical delivery made the step (a racing answer to the same
+            // task): its effects may still be due, but this call made nothing.
+            Applied::Redo { effects, .. } => (false, !effects.is_empty()),
+            Applied::Dropped => (false, false),
         };
         if effects {
             self.carry(delivery).await?;
         }
-        Ok(true)
+        Ok(made_here)
     }
 
     async fn stop_execution(&self, f: Fields) -> Result<Value, ApiError> {

@@ -45,3 +45,9 @@ impl LambdaDispatcher {
         Ok(())
     }
 }
+
+impl runtime::stepper::Carrier for LambdaDispatcher {
+    async fn carry(&self, delivery: Delivery) -> Result<(), String> {
+        self.dispatch(&delivery).await.map_err(|e| e.to_string())
+    }
+}

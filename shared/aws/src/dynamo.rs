@@ -541,6 +541,9 @@ impl DynamoStateStore {
         item.insert("status".to_string(), s(summary.status.as_str()));
         item.insert("stopTime".to_string(), AttributeValue::N(summary.stop_time_ms.unwrap_or(0).to_string()));
         item.insert("redriveCount".to_string(), AttributeValue::N(summary.redrive_count.to_string()));
+        if let Some(date) = summary.redrive_date_ms {
+            item.insert("redriveDate".to_string(), AttributeValue::N(date.to_string()));
+        }
         if let Some(output) = &summary.output {
             self.put_text(arn, &mut item, "output", output.clone()).await?;
         }
@@ -685,6 +688,7 @@ impl StateStore for DynamoStateStore {
                 error: optional_s(&item, "error"),
                 cause: self.get_text(arn, &item, "cause").await?,
                 redrive_count: get_n(&item, "redriveCount").ok().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+                redrive_date_ms: get_n(&item, "redriveDate").ok(),
             },
         };
         Ok(ExecutionRecord { info, definition, definition_text, summary })

@@ -175,7 +175,8 @@ impl StateStore for MemoryStateStore {
                 return Ok(CommitOutcome::AlreadyCommitted);
             }
             let mut ids = Vec::with_capacity(history.len());
-            if let Some(summary) = ExecutionSummary::after_step(&run, &history) {
+            if let Some(mut summary) = ExecutionSummary::after_step(&run, &history) {
+                summary.redrive_date_ms = summary.redrive_date_ms.or(exec.record.summary.redrive_date_ms);
                 exec.record.summary = summary;
             }
             for event in &history {
@@ -275,6 +276,11 @@ impl Catalog for MemoryStateStore {
         limit: usize,
         token: Option<&str>,
     ) -> impl Future<Output = Result<Page<StateMachine>, StoreError>> + Send {
+        if let Some(t) = token
+            && !t.starts_with("arn:aws:states:")
+        {
+            return std::future::ready(Err(StoreError::InvalidToken(t.to_string())));
+        }
         let all = self.machines();
         let after = |arn: &String| token.is_none_or(|t| arn.as_str() > t);
         let mut items: Vec<StateMachine> = all.values().filter(|m| after(&m.arn)).take(limit + 1).cloned().collect();
@@ -282,7 +288,7 @@ impl Catalog for MemoryStateStore {
             items.truncate(limit);
             items.last().map(|m| m.arn.clone()).unwrap_or_default()
         });
-        async move { Ok(Page { items, next }) }
+        std::future::ready(Ok(Page { items, next }))
     }
 
     fn list_executions(
@@ -292,6 +298,12 @@ impl Catalog for MemoryStateStore {
         limit: usize,
         token: Option<&str>,
     ) -> impl Future<Output = Result<Page<ExecutionListing>, StoreError>> + Send {
+        // Tokens are listing keys: `<15 digits>#<name>`.
+        if let Some(t) = token
+            && !(t.len() > 16 && t.as_bytes()[..15].iter().all(u8::is_ascii_digit) && t.as_bytes()[15] == b'#')
+        {
+            return std::future::ready(Err(StoreError::InvalidToken(t.to_string())));
+        }
         let mut keyed: Vec<(String, ExecutionListing)> = self
             .lock()
             .values()
@@ -314,6 +326,6 @@ impl Catalog for MemoryStateStore {
         keyed.sort_by(|a, b| b.0.cmp(&a.0));
         let next = (keyed.len() > limit).then(|| keyed[limit - 1].0.clone());
         let items = keyed.into_iter().take(limit).map(|(_, l)| l).collect();
-        async move { Ok(Page { items, next }) }
+        std::future::ready(Ok(Page { items, next }))
     }
 }

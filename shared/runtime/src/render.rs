@@ -67,6 +67,9 @@ pub fn describe_execution(record: &ExecutionRecord, style: Timestamps) -> Value 
         m.insert("cause".into(), Value::String(cause.clone()));
     }
     m.insert("redriveCount".into(), Value::from(summary.redrive_count));
+    if let Some(date) = summary.redrive_date_ms {
+        m.insert("redriveDate".into(), timestamp(date, style));
+    }
     Value::Object(m)
 }
 

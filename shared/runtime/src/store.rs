@@ -97,6 +97,8 @@ pub struct ExecutionSummary {
     pub cause: Option<String>,
     /// How many times it was redriven.
     pub redrive_count: u32,
+    /// When it was last redriven (ms since epoch); `None` here means "unchanged" after a step.
+    pub redrive_date_ms: Option<i64>,
 }
 
 /// What never changes about an execution: its facts and its definition. A
@@ -145,6 +147,7 @@ impl ExecutionSummary {
             error: None,
             cause: None,
             redrive_count: 0,
+            redrive_date_ms: None,
         }
     }
 
@@ -157,9 +160,10 @@ impl ExecutionSummary {
         if run.status != RunStatus::Running {
             return Some(Self::from_final(run, history.last()));
         }
-        history.iter().any(|e| matches!(e.details, engine::EventDetails::ExecutionRedriven { .. })).then(|| {
+        history.iter().find(|e| matches!(e.details, engine::EventDetails::ExecutionRedriven { .. })).map(|e| {
             let mut summary = Self::running();
             summary.redrive_count = run.redrive_count;
+            summary.redrive_date_ms = Some(e.timestamp_ms);
             summary
         })
     }
