@@ -23,3 +23,6 @@ cargo test --workspace --locked
 
 echo "== examples through the CLI"
 scripts/examples.sh
+
+echo "== the Step Functions API with boto3 and the AWS CLI (PyPI, into .tools/venv)"
+SWITCHYARD_BIN="${CARGO_TARGET_DIR:-target}/debug/switchyard" scripts/api-tests.sh

@@ -19,18 +19,27 @@ pub fn load_definition(path: &Path) -> anyhow::Result<(Definition, String)> {
 
 /// `--input`: JSON text, or `@FILE` to read it from a file.
 pub fn parse_input(arg: &str) -> anyhow::Result<serde_json::Value> {
+    read_json_arg(arg, "--input", "InvalidExecutionInput").map(|(_, value)| value)
+}
+
+/// A JSON argument of option `flag`: JSON text, or `@FILE` to read it from a
+/// file. Returns the text as given (to send it unchanged) and its value.
+/// Text over Step Functions' payload limit is refused locally, naming the
+/// error `too_large` Step Functions would answer.
+pub fn read_json_arg(arg: &str, flag: &str, too_large: &str) -> anyhow::Result<(String, serde_json::Value)> {
     let (text, source) = match arg.strip_prefix('@') {
         Some(file) => (std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?, file.to_string()),
-        None => (arg.to_string(), "--input".to_string()),
+        None => (arg.to_string(), flag.to_string()),
     };
     if text.len() > engine::MAX_PAYLOAD_BYTES {
         bail!(
-            "{source} is {} bytes; Step Functions accepts at most {} (InvalidExecutionInput)",
+            "{source} is {} bytes; Step Functions accepts at most {} ({too_large})",
             text.len(),
             engine::MAX_PAYLOAD_BYTES
         );
     }
-    serde_json::from_str(&text).with_context(|| format!("{source} is not valid JSON"))
+    let value = serde_json::from_str(&text).with_context(|| format!("{source} is not valid JSON"))?;
+    Ok((text, value))
 }
 
 /// The state machine name for a definition file: its name without `.asl.json` / `.json`.
@@ -63,5 +72,14 @@ mod tests {
             format!("{err:#}"),
             "--input is 262146 bytes; Step Functions accepts at most 262144 (InvalidExecutionInput)"
         );
+    }
+
+    #[test]
+    fn json_arguments_keep_their_text_and_name_their_option() {
+        let (text, value) = read_json_arg(" {\"ok\": true} ", "--output", "InvalidOutput").unwrap();
+        assert_eq!(text, " {\"ok\": true} ");
+        assert_eq!(value, serde_json::json!({"ok": true}));
+        let err = read_json_arg("[1,", "--output", "InvalidOutput").unwrap_err();
+        assert!(format!("{err:#}").starts_with("--output is not valid JSON"));
     }
 }

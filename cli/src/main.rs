@@ -1,5 +1,7 @@
-//! `switchyard`: run and validate Amazon States Language state machines locally.
+//! `switchyard`: run and validate Amazon States Language state machines locally,
+//! serve the Step Functions API, and call it on a running server or deployed stack.
 
+mod client;
 mod input;
 mod progress;
 mod run;
@@ -30,6 +32,20 @@ enum Command {
         /// The definition (an .asl.json file).
         definition: PathBuf,
     },
+    /// Start an execution on a running server or deployed stack (StartExecution) and print the answer.
+    Start(client::StartArgs),
+    /// Print an execution's status, input and output (DescribeExecution).
+    Describe(client::DescribeArgs),
+    /// Print an execution's whole history (GetExecutionHistory, every page) as {"events": [...]}.
+    History(client::HistoryArgs),
+    /// List a state machine's executions (ListExecutions, every page) as {"executions": [...]}.
+    List(client::ListArgs),
+    /// Stop a running execution (StopExecution).
+    Stop(client::StopArgs),
+    /// Complete a task waiting for its token with an output (SendTaskSuccess).
+    SendSuccess(client::SendSuccessArgs),
+    /// Fail a task waiting for its token (SendTaskFailure).
+    SendFailure(client::SendFailureArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +54,13 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Serve(args) => serve::serve(args),
         Command::Validate { definition } => validate::validate(&definition),
+        Command::Start(args) => client::start(args),
+        Command::Describe(args) => client::describe(args),
+        Command::History(args) => client::history(args),
+        Command::List(args) => client::list(args),
+        Command::Stop(args) => client::stop(args),
+        Command::SendSuccess(args) => client::send_success(args),
+        Command::SendFailure(args) => client::send_failure(args),
     };
     match result {
         Ok(code) => code,

@@ -569,7 +569,8 @@ impl<S: StateStore + Catalog, C: Carrier> Api<S, C> {
         if !self.apply_now(&record.facts(), delivery).await? {
             return Err(not_redrivable("not redrivable: its final step could not be redriven"));
         }
-        let now = self.clock.now_ms();
-        Ok(json!({"redriveDate": date(now)}))
+        let record = self.store.execution(arn).await?;
+        let redriven = record.summary.redrive_date_ms.unwrap_or_else(|| self.clock.now_ms());
+        Ok(json!({"redriveDate": date(redriven)}))
     }
 }
