@@ -8,12 +8,13 @@
 //! from the function's own ARN, the callback base URL from the first
 //! request's API Gateway domain and stage.
 
+mod gateway;
+
 use std::sync::Arc;
 
-use api::{Api, ApiConfig, HttpRequest};
+use api::{Api, ApiConfig};
 use aws_adapters::{DynamoStateStore, LambdaDispatcher};
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
+use lambda_http::{Error, Request, RequestExt, service_fn};
 use runtime::Clock;
 use tokio::sync::OnceCell;
 
@@ -21,21 +22,6 @@ type Service = Api<DynamoStateStore, LambdaDispatcher>;
 
 fn env(name: &str) -> Result<String, Error> {
     std::env::var(name).map_err(|_| Error::from(format!("the environment variable {name} is not set")))
-}
-
-/// `https://<domain>/<stage>` of an API Gateway request, when it says.
-fn base_url(request: &Request) -> Option<String> {
-    match request.request_context_ref()? {
-        RequestContext::ApiGatewayV1(c) => {
-            let domain = c.domain_name.as_deref()?;
-            Some(match c.stage.as_deref() {
-                Some(stage) if !domain.ends_with(".amazonaws.com") || stage.is_empty() => format!("https://{domain}"),
-                Some(stage) => format!("https://{domain}/{stage}"),
-                None => format!("https://{domain}"),
-            })
-        }
-        _ => None,
-    }
 }
 
 #[tokio::main]
@@ -51,27 +37,13 @@ async fn main() -> Result<(), Error> {
         async move {
             let api = service
                 .get_or_init(|| async {
-                    let account = request.lambda_context_ref().map(|c| c.invoked_function_arn.as_str()).unwrap_or("");
-                    let account = account.split(':').nth(4).unwrap_or("000000000000").to_string();
-                    let config = ApiConfig { region, account, callback_base_url: base_url(&request) };
+                    let arn = request.lambda_context_ref().map(|c| c.invoked_function_arn.as_str()).unwrap_or("");
+                    let account = arn.split(':').nth(4).unwrap_or("000000000000").to_string();
+                    let config = ApiConfig { region, account, callback_base_url: gateway::base_url(&request) };
                     Api::new(store, carrier, Clock::Real, config)
                 })
                 .await;
-            let target = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok());
-            let query = request.uri().query();
-            let http = HttpRequest {
-                method: request.method().as_str(),
-                path: request.raw_http_path(),
-                query,
-                target,
-                body: request.body().as_ref(),
-            };
-            let answer = api::route(api, http).await;
-            Response::builder()
-                .status(answer.status)
-                .header("content-type", answer.content_type)
-                .body(Body::from(answer.body))
-                .map_err(Error::from)
+            gateway::answer(api, &request).await
         }
     }))
     .await
