@@ -1,13 +1,18 @@
-//! Switchyard's AWS adapters: the DynamoDB implementation of the store port
-//! and the Lambda dispatcher that continues executions by asynchronous
-//! self-invocation. The pure crates (`asl`, `engine`) never see these.
+//! Switchyard's AWS adapters: the DynamoDB implementation of the store port,
+//! the Lambda dispatcher that continues executions by asynchronous
+//! self-invocation, and the timers on SQS and EventBridge Scheduler. The pure
+//! crates (`asl`, `engine`) never see these.
 
 pub mod catalog;
 pub mod dispatch;
 pub mod dynamo;
+pub mod dynamodb_invoker;
+pub mod timers;
 
 pub use dispatch::LambdaDispatcher;
 pub use dynamo::{DynamoStateStore, Metrics, MetricsSnapshot};
+pub use dynamodb_invoker::DynamoTaskInvoker;
+pub use timers::{AwsTimers, Route, SchedulerTimers, SqsTimers, TimerError};
 
 /// SDK configuration for a local endpoint (DynamoDB Local, `cargo lambda watch`):
 /// fixed test credentials, region us-east-1. Retries stay on (the default);
