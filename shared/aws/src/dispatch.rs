@@ -51,3 +51,35 @@ impl runtime::stepper::Carrier for LambdaDispatcher {
         self.dispatch(&delivery).await.map_err(|e| e.to_string())
     }
 }
+
+/// The deployed stepper's carrier: a delivery due now is an asynchronous
+/// self-invocation; a timer (due later) goes to SQS or EventBridge Scheduler,
+/// so no Lambda waits for it.
+#[derive(Clone)]
+pub struct TimedDispatcher {
+    now: LambdaDispatcher,
+    timers: std::sync::Arc<crate::timers::AwsTimers>,
+}
+
+/// Deliveries due within this many milliseconds are dispatched at once: the
+/// receiving invocation sleeps the rest (a queue message could not be sooner).
+pub const DISPATCH_HORIZON_MS: i64 = 1_000;
+
+impl TimedDispatcher {
+    /// Dispatches through `now`, arms timers through `timers`.
+    pub fn new(now: LambdaDispatcher, timers: crate::timers::AwsTimers) -> Self {
+        TimedDispatcher { now, timers: std::sync::Arc::new(timers) }
+    }
+}
+
+impl runtime::stepper::Carrier for TimedDispatcher {
+    async fn carry(&self, delivery: Delivery) -> Result<(), String> {
+        let now_ms = runtime::Clock::Real.now_ms();
+        match delivery.not_before_ms {
+            Some(due) if due - now_ms > DISPATCH_HORIZON_MS => {
+                self.timers.arm(&delivery, now_ms).await.map(|_| ()).map_err(|e| e.to_string())
+            }
+            _ => self.now.dispatch(&delivery).await.map_err(|e| e.to_string()),
+        }
+    }
+}

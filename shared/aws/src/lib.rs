@@ -7,11 +7,15 @@ pub mod catalog;
 pub mod dispatch;
 pub mod dynamo;
 pub mod dynamodb_invoker;
+pub mod lambda_invoker;
+pub mod router;
 pub mod timers;
 
-pub use dispatch::LambdaDispatcher;
+pub use dispatch::{LambdaDispatcher, TimedDispatcher};
 pub use dynamo::{DynamoStateStore, Metrics, MetricsSnapshot};
 pub use dynamodb_invoker::DynamoTaskInvoker;
+pub use lambda_invoker::LambdaInvoker;
+pub use router::TaskRouter;
 pub use timers::{AwsTimers, Route, SchedulerTimers, SqsTimers, TimerError};
 
 /// SDK configuration for a local endpoint (DynamoDB Local, `cargo lambda watch`):

@@ -218,6 +218,11 @@ impl MockInvoker<NoInvoker> {
 }
 
 impl<F: TaskInvoker> MockInvoker<F> {
+    /// No mocks: every Task goes to `fallback`.
+    pub fn passthrough(fallback: F) -> Self {
+        MockInvoker { mocks: HashMap::new(), counts: Mutex::new(HashMap::new()), fallback }
+    }
+
     /// The mocks of `case` for `machine`, with `fallback` for unmocked states.
     pub fn with_fallback(config: &MockConfig, machine: &str, case: &str, fallback: F) -> Result<Self, String> {
         let case_mocks = config.test_case(machine, case)?;
