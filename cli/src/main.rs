@@ -6,6 +6,7 @@ mod input;
 mod progress;
 mod run;
 mod serve;
+mod tasks;
 mod validate;
 
 use std::path::PathBuf;

@@ -29,6 +29,13 @@ pub struct RunArgs {
     /// The test case of the mock file to use.
     #[arg(long, requires = "mocks")]
     test_case: Option<String>,
+    /// Invoke Lambda Task resources through this Lambda Invoke API (e.g. `cargo lambda watch`,
+    /// http://127.0.0.1:9000); mocked states still answer from the mock file.
+    #[arg(long)]
+    lambda_endpoint: Option<String>,
+    /// Send DynamoDB Task resources to this endpoint (e.g. DynamoDB Local).
+    #[arg(long)]
+    dynamodb_endpoint: Option<String>,
     /// The state machine name (default: the file name without .asl.json); mock files are keyed by it.
     #[arg(long)]
     name: Option<String>,
@@ -52,16 +59,22 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let input = parse_input(&args.input)?;
     let machine = args.name.clone().unwrap_or_else(|| machine_name(&args.definition));
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    match (&args.mocks, &args.test_case) {
-        (Some(file), Some(case)) => {
-            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-            let config = MockConfig::parse_str(&text)
-                .map_err(|e| anyhow::anyhow!("{} is not a valid mock file: {e}", file.display()))?;
-            let invoker = MockInvoker::new(&config, &machine, case).map_err(anyhow::Error::msg)?;
-            tokio.block_on(execute(&args, definition, definition_text, input, &machine, invoker))
+    tokio.block_on(async {
+        let router =
+            crate::tasks::router(args.lambda_endpoint.as_deref(), args.dynamodb_endpoint.as_deref(), NoInvoker).await;
+        match (&args.mocks, &args.test_case) {
+            (Some(file), Some(case)) => {
+                let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+                let config = MockConfig::parse_str(&text)
+                    .map_err(|e| anyhow::anyhow!("{} is not a valid mock file: {e}", file.display()))?;
+                // Mocked states answer from the file; the others go to the endpoints.
+                let invoker =
+                    MockInvoker::with_fallback(&config, &machine, case, router).map_err(anyhow::Error::msg)?;
+                execute(&args, definition, definition_text, input, &machine, invoker).await
+            }
+            _ => execute(&args, definition, definition_text, input, &machine, router).await,
         }
-        _ => tokio.block_on(execute(&args, definition, definition_text, input, &machine, NoInvoker)),
-    }
+    })
 }
 
 async fn execute<I: TaskInvoker>(

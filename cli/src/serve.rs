@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Keep executions in DynamoDB at this endpoint (e.g. DynamoDB Local) instead of in memory.
     #[arg(long)]
     dynamodb_endpoint: Option<String>,
+    /// Invoke Lambda Task resources through this Lambda Invoke API (e.g. `cargo lambda watch`).
+    #[arg(long)]
+    lambda_endpoint: Option<String>,
     /// The DynamoDB table (created when missing).
     #[arg(long, default_value = "switchyard", requires = "dynamodb_endpoint")]
     table: String,
@@ -76,9 +79,12 @@ async fn host<S: StateStore + Catalog>(args: &ServeArgs, store: Arc<S>) -> anyho
         .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
     let base = format!("http://{}", listener.local_addr()?);
     let (tx, mut rx) = mpsc::unbounded_channel();
+    // DynamoDB Task resources go to the same endpoint as the store.
+    let invoker =
+        crate::tasks::router(args.lambda_endpoint.as_deref(), args.dynamodb_endpoint.as_deref(), ParkingInvoker).await;
     let carrier = Channel(tx);
     let stepper = Arc::new(
-        Stepper::new(store.clone(), Arc::new(ParkingInvoker), carrier.clone(), Clock::Real)
+        Stepper::new(store.clone(), Arc::new(invoker), carrier.clone(), Clock::Real)
             // Timers are slept in this process: no hand-over needed.
             .with_max_sleep_ms(i64::MAX / 2),
     );
