@@ -14,6 +14,7 @@
 
 use std::sync::Arc;
 
+use aws_adapters::timer_rows::TimerRows;
 use aws_adapters::timers::{is_sqs_event, parse_sqs_event};
 use aws_adapters::{
     AwsTimers, DynamoStateStore, DynamoTaskInvoker, LambdaDispatcher, LambdaInvoker, SchedulerTimers, SqsTimers,
@@ -64,7 +65,8 @@ async fn stepper(config: &aws_config::SdkConfig, own_arn: &str) -> Result<Step, 
         ),
     );
     let now = LambdaDispatcher::new(aws_sdk_lambda::Client::new(config), env("AWS_LAMBDA_FUNCTION_NAME")?);
-    let carrier = TimedDispatcher::new(now, timers);
+    let rows = TimerRows::new(aws_sdk_dynamodb::Client::new(config), env("TABLE_NAME")?);
+    let carrier = TimedDispatcher::new(now, timers, rows);
     // A timer that arrives early (Scheduler fires minutes ahead) is armed again
     // for the rest; only the last second is slept here.
     Ok(Stepper::new(store, Arc::new(invoker(config)?), carrier, Clock::Real)
@@ -89,7 +91,15 @@ async fn main() -> Result<(), Error> {
             let (mut transitions, mut dispatched) = (0, 0);
             // An error fails the whole batch: SQS delivers it again, and what was applied is recognized.
             for delivery in deliveries {
+                // A timer that is due is applied (or found stale) here: its row goes. One
+                // that came early is armed again for the rest and keeps its row.
+                let now = Clock::Real.now_ms();
+                let due = delivery.not_before_ms.filter(|due| due - now <= aws_adapters::dispatch::DISPATCH_HORIZON_MS);
+                let timer = due.map(|_| delivery.clone());
                 let handled = stepper.handle(delivery).await?;
+                if let Some(timer) = timer {
+                    stepper.carrier().rows().handled(&timer).await?;
+                }
                 transitions += handled.transitions;
                 dispatched += handled.dispatched;
             }

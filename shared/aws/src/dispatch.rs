@@ -59,6 +59,7 @@ impl runtime::stepper::Carrier for LambdaDispatcher {
 pub struct TimedDispatcher {
     now: LambdaDispatcher,
     timers: std::sync::Arc<crate::timers::AwsTimers>,
+    rows: crate::timer_rows::TimerRows,
 }
 
 /// Deliveries due within this many milliseconds are dispatched at once: the
@@ -66,9 +67,15 @@ pub struct TimedDispatcher {
 pub const DISPATCH_HORIZON_MS: i64 = 1_000;
 
 impl TimedDispatcher {
-    /// Dispatches through `now`, arms timers through `timers`.
-    pub fn new(now: LambdaDispatcher, timers: crate::timers::AwsTimers) -> Self {
-        TimedDispatcher { now, timers: std::sync::Arc::new(timers) }
+    /// Dispatches through `now`, arms timers through `timers`, each with a
+    /// row in `rows` for the sweeper.
+    pub fn new(now: LambdaDispatcher, timers: crate::timers::AwsTimers, rows: crate::timer_rows::TimerRows) -> Self {
+        TimedDispatcher { now, timers: std::sync::Arc::new(timers), rows }
+    }
+
+    /// The timer rows.
+    pub fn rows(&self) -> &crate::timer_rows::TimerRows {
+        &self.rows
     }
 }
 
@@ -77,6 +84,8 @@ impl runtime::stepper::Carrier for TimedDispatcher {
         let now_ms = runtime::Clock::Real.now_ms();
         match delivery.not_before_ms {
             Some(due) if due - now_ms > DISPATCH_HORIZON_MS => {
+                // The row first: a crash before the arm leaves the sweeper something to find.
+                self.rows.record(&delivery).await.map_err(|e| e.to_string())?;
                 self.timers.arm(&delivery, now_ms).await.map(|_| ()).map_err(|e| e.to_string())
             }
             _ => self.now.dispatch(&delivery).await.map_err(|e| e.to_string()),

@@ -93,6 +93,11 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
         &self.store
     }
 
+    /// The carrier.
+    pub fn carrier(&self) -> &C {
+        &self.carrier
+    }
+
     async fn record(&self, arn: &str) -> Result<Arc<ExecutionFacts>, StoreError> {
         if let Some(r) = self.records.lock().unwrap_or_else(|e| e.into_inner()).get(arn) {
             return Ok(r.clone());
