@@ -106,8 +106,15 @@ async fn host<S: StateStore + Catalog>(args: &ServeArgs, store: Arc<S>) -> anyho
             });
         }
     });
-    let config =
-        ApiConfig { region: args.region.clone(), account: args.account.clone(), callback_base_url: Some(base.clone()) };
+    let config = ApiConfig {
+        region: args.region.clone(),
+        account: args.account.clone(),
+        callback_base_url: Some(base.clone()),
+        resources: Some(api::ResourcePolicy {
+            supports: aws_adapters::router::serve_supports,
+            described: aws_adapters::router::SERVE_SUPPORTED,
+        }),
+    };
     let api: Shared<S> = Arc::new(Api::new(store, carrier, Clock::Real, config));
     let app = axum::Router::new().fallback(handle::<S>).with_state(api);
     println!("switchyard serve: listening on {base}");

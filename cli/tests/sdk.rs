@@ -249,6 +249,23 @@ async fn flows(sfn: &Client) {
         .send()
         .await;
     assert_eq!(code(&exists.expect_err("taken")).as_deref(), Some("StateMachineAlreadyExists"));
+    let unsupported = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "Send", "States": {"Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": true}}}]}}});
+    let unsupported = sfn
+        .create_state_machine()
+        .name(unique("unsupported"))
+        .definition(unsupported.to_string())
+        .role_arn(ROLE)
+        .send()
+        .await
+        .expect_err("sqs is not run");
+    assert_eq!(code(&unsupported).as_deref(), Some("InvalidDefinition"));
+    let message = unsupported.message().unwrap_or_default();
+    assert!(
+        message.contains("UNSUPPORTED_FEATURE: The resource arn:aws:states:::sqs:sendMessage is not run"),
+        "{message}"
+    );
+    assert!(message.ends_with(" at /States/P/Branches/0/States/Send/Resource'"), "{message}");
     let bad_name = sfn.start_execution().state_machine_arn(&machine).name("a b").send().await;
     assert_eq!(code(&bad_name.expect_err("name")).as_deref(), Some("InvalidName"));
     let bad_input = sfn.start_execution().state_machine_arn(&machine).input("{").send().await;

@@ -81,10 +81,15 @@ mod tests {
     async fn the_sample_events_drive_the_api() {
         let request = event("api-start-execution.json");
         assert_eq!(base_url(&request).as_deref(), Some("https://abc123.execute-api.us-east-1.amazonaws.com/prod"));
+        let resources = Some(api::ResourcePolicy {
+            supports: aws_adapters::router::supports,
+            described: aws_adapters::router::SUPPORTED,
+        });
         let config = ApiConfig {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             callback_base_url: base_url(&request),
+            resources,
         };
         let kept = Kept::default();
         let api = Api::new(Arc::new(MemoryStateStore::new()), kept.clone(), Clock::Real, config);

@@ -39,7 +39,12 @@ async fn main() -> Result<(), Error> {
                 .get_or_init(|| async {
                     let arn = request.lambda_context_ref().map(|c| c.invoked_function_arn.as_str()).unwrap_or("");
                     let account = arn.split(':').nth(4).unwrap_or("000000000000").to_string();
-                    let config = ApiConfig { region, account, callback_base_url: gateway::base_url(&request) };
+                    let resources = Some(api::ResourcePolicy {
+                        supports: aws_adapters::router::supports,
+                        described: aws_adapters::router::SUPPORTED,
+                    });
+                    let config =
+                        ApiConfig { region, account, callback_base_url: gateway::base_url(&request), resources };
                     Api::new(store, carrier, Clock::Real, config)
                 })
                 .await;

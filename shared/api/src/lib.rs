@@ -11,4 +11,4 @@ pub mod service;
 
 pub use error::ApiError;
 pub use http::{HttpRequest, HttpResponse, route};
-pub use service::{Api, ApiConfig};
+pub use service::{Api, ApiConfig, ResourcePolicy};

@@ -33,6 +33,40 @@ pub struct ApiConfig {
     pub account: String,
     /// `https://…/prod` or `http://127.0.0.1:8083`: callbacks are `<base>/callbacks/<token>/success`.
     pub callback_base_url: Option<String>,
+    /// The Task resources this deployment runs, and how to say so: a
+    /// definition with another is refused at Create/UpdateStateMachine.
+    pub resources: Option<ResourcePolicy>,
+}
+
+/// Which Task resources a deployment can run.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourcePolicy {
+    /// Whether a resource is run.
+    pub supports: fn(&asl::resource::Resource) -> bool,
+    /// What is run, in words, for the error message.
+    pub described: &'static str,
+}
+
+/// Every Task `Resource` of a definition with its JSON pointer, in document order.
+fn task_resources(value: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
+    let escape = |name: &str| name.replace('~', "~0").replace('/', "~1");
+    let Some(states) = value.get("States").and_then(Value::as_object) else { return };
+    for (name, state) in states {
+        let at = format!("{pointer}/States/{}", escape(name));
+        if state.get("Type").and_then(Value::as_str) == Some("Task")
+            && let Some(resource) = state.get("Resource").and_then(Value::as_str)
+        {
+            out.push((format!("{at}/Resource"), resource.to_string()));
+        }
+        for (i, branch) in state.get("Branches").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            task_resources(branch, &format!("{at}/Branches/{i}"), out);
+        }
+        for field in ["ItemProcessor", "Iterator"] {
+            if let Some(inner) = state.get(field) {
+                task_resources(inner, &format!("{at}/{field}"), out);
+            }
+        }
+    }
 }
 
 /// The API over a store `S` (executions and catalog) and a carrier `C` that
@@ -169,6 +203,32 @@ impl<S: StateStore + Catalog, C: Carrier> Api<S, C> {
         asl::parse_definition_str(text).map_err(|errors| invalid_definition(&errors))
     }
 
+    /// Parses a definition for a state machine and checks this deployment runs its Task resources.
+    fn accept_definition(&self, text: &str) -> Result<Definition, ApiError> {
+        let definition = self.parse_definition(text)?;
+        if let Some(policy) = &self.config.resources {
+            let mut found = Vec::new();
+            task_resources(&serde_json::from_str(text).unwrap_or(Value::Null), "", &mut found);
+            let refused: Vec<String> = found
+                .iter()
+                .filter(|(_, r)| asl::resource::Resource::parse(r).is_ok_and(|r| !(policy.supports)(&r)))
+                .map(|(at, r)| {
+                    format!(
+                        "UNSUPPORTED_FEATURE: The resource {r} is not run by this Switchyard deployment ({}) at {at}",
+                        policy.described
+                    )
+                })
+                .collect();
+            if !refused.is_empty() {
+                return Err(ApiError::new(
+                    "InvalidDefinition",
+                    format!("Invalid State Machine Definition: '{}'", refused.join(", ")),
+                ));
+            }
+        }
+        Ok(definition)
+    }
+
     fn definition_of(&self, machine: &StateMachine) -> Result<Arc<Definition>, ApiError> {
         let key = (machine.arn.clone(), machine.revision_id.clone());
         if let Some(d) = self.parsed.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
@@ -195,7 +255,7 @@ impl<S: StateStore + Catalog, C: Carrier> Api<S, C> {
         let role_arn = f.required("roleArn")?;
         Self::check_type(&f)?;
         check_name(name)?;
-        self.parse_definition(definition)?;
+        self.accept_definition(definition)?;
         let machine = StateMachine {
             arn: self.machine_arn(name),
             name: name.to_string(),
@@ -251,7 +311,7 @@ impl<S: StateStore + Catalog, C: Carrier> Api<S, C> {
             ));
         }
         if let Some(d) = definition {
-            self.parse_definition(d)?;
+            self.accept_definition(d)?;
             m.definition = d.to_string();
         }
         if let Some(r) = role_arn {

@@ -24,6 +24,27 @@ pub fn is_lambda(resource: &Resource) -> bool {
     }
 }
 
+/// Whether a deployed stepper runs `resource` (Lambda and DynamoDB resources).
+pub fn supports(resource: &Resource) -> bool {
+    is_lambda(resource) || dynamodb_invoker::handles(resource)
+}
+
+/// [`supports`], in words.
+pub const SUPPORTED: &str = "Lambda functions: a function ARN or arn:aws:states:::lambda:invoke[.waitForTaskToken]; \
+DynamoDB: arn:aws:states:::dynamodb:getItem|putItem|updateItem|deleteItem and \
+arn:aws:states:::aws-sdk:dynamodb:getItem|putItem|updateItem|deleteItem|query|scan";
+
+/// What `switchyard serve` runs: the deployed resources, and any
+/// `.waitForTaskToken` task, which it parks for a callback.
+pub fn serve_supports(resource: &Resource) -> bool {
+    supports(resource) || resource.pattern() == asl::resource::Pattern::WaitForTaskToken
+}
+
+/// [`serve_supports`], in words.
+pub const SERVE_SUPPORTED: &str = "Lambda functions: a function ARN or arn:aws:states:::lambda:invoke; \
+DynamoDB: arn:aws:states:::dynamodb:getItem|putItem|updateItem|deleteItem and \
+arn:aws:states:::aws-sdk:dynamodb:getItem|putItem|updateItem|deleteItem|query|scan; any .waitForTaskToken task (parked for its callback)";
+
 impl<L: TaskInvoker, F: TaskInvoker> TaskRouter<L, F> {
     /// A router with these invokers (`None`: that service goes to `fallback`).
     pub fn new(lambda: Option<L>, dynamodb: Option<DynamoTaskInvoker>, fallback: F) -> Self {
