@@ -159,3 +159,46 @@ fn bad_input_exits_2_with_a_clear_message() {
         "error: state machine 'order-saga' has no test case 'NoSuchCase' in the mock file (it has: GatewayTimeoutThenCharged, HappyPath, InvalidOrder, PaymentDeclined)\n"
     );
 }
+
+/// Wait precision in real time: Step Functions waits to the second; a
+/// 2-second Wait ends between 2 and 3 seconds after it started, and a
+/// Timestamp in the past goes on at once.
+#[test]
+fn a_two_second_wait_takes_two_to_three_seconds_of_real_time() {
+    let dir = std::env::temp_dir().join(format!("switchyard-wait-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("wait.asl.json");
+    std::fs::write(
+        &file,
+        r#"{"StartAt": "Past", "States": {
+            "Past": {"Type": "Wait", "Timestamp": "2001-01-01T00:00:00Z", "Next": "Two"},
+            "Two": {"Type": "Wait", "Seconds": 2, "End": true}}}"#,
+    )
+    .expect("write");
+    let out = switchyard(&["run", file.to_str().expect("utf-8 path"), "--history", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Two JSON documents: the history, then the execution.
+    let mut documents = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
+    let history = documents.next().expect("history").expect("json");
+    let ms = |event: &Value| {
+        let t = event["timestamp"].as_str().expect("ISO timestamp");
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .expect("parse")
+            .unix_timestamp_nanos()
+            / 1_000_000
+    };
+    let events = history["events"].as_array().expect("events");
+    let at = |type_name: &str, name: &str| {
+        events
+            .iter()
+            .find(|e| e["type"] == type_name && e["stateEnteredEventDetails"]["name"].as_str().unwrap_or(name) == name)
+            .map(ms)
+            .unwrap_or_else(|| panic!("no {type_name} {name}"))
+    };
+    let past = at("WaitStateEntered", "Past");
+    let two = at("WaitStateEntered", "Two");
+    let end = at("ExecutionSucceeded", "");
+    assert!(two - past < 500, "a past Timestamp waited {} ms", two - past);
+    assert!((2000..3000).contains(&(end - two)), "a 2-second Wait took {} ms", end - two);
+}
