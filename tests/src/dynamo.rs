@@ -22,24 +22,7 @@ use crate::{Outcome, T0_MS, definition};
 pub fn endpoint() -> String {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
     ENDPOINT
-        .get_or_init(|| {
-            if let Ok(e) = std::env::var("SWITCHYARD_DYNAMODB_ENDPOINT") {
-                return e;
-            }
-            let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/dynamodb-local.sh");
-            for command in ["endpoint", "start"] {
-                let out = std::process::Command::new("bash").arg(&script).arg(command).output();
-                if let Ok(out) = out
-                    && out.status.success()
-                {
-                    let text = String::from_utf8_lossy(&out.stdout);
-                    if let Some(line) = text.lines().last().filter(|l| l.starts_with("http")) {
-                        return line.trim().to_string();
-                    }
-                }
-            }
-            panic!("DynamoDB Local is not running and could not be started: run scripts/test.sh")
-        })
+        .get_or_init(|| crate::local_service("SWITCHYARD_DYNAMODB_ENDPOINT", "dynamodb-local.sh", "DynamoDB Local"))
         .clone()
 }
 

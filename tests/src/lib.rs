@@ -219,3 +219,25 @@ pub fn sequence(answers: Vec<TaskOutcome>) -> (FnInvoker, Requests) {
         answers[n.min(answers.len() - 1)].clone()
     })
 }
+
+/// The endpoint of a local service the tests need: `$variable` (set by
+/// scripts/test.sh), else the one `scripts/<script>` knows of, else one it
+/// starts. Panics, naming the service, when none can be had.
+pub fn local_service(variable: &str, script: &str, service: &str) -> String {
+    if let Ok(e) = std::env::var(variable) {
+        return e;
+    }
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts").join(script);
+    for command in ["endpoint", "start"] {
+        let out = std::process::Command::new("bash").arg(&script).arg(command).output();
+        if let Ok(out) = out
+            && out.status.success()
+        {
+            let text = String::from_utf8_lossy(&out.stdout);
+            if let Some(line) = text.lines().last().filter(|l| l.starts_with("http")) {
+                return line.trim().to_string();
+            }
+        }
+    }
+    panic!("{service} is not running and could not be started: run scripts/test.sh")
+}

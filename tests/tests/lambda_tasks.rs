@@ -18,22 +18,7 @@ fn endpoint() -> String {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
     ENDPOINT
         .get_or_init(|| {
-            if let Ok(e) = std::env::var("SWITCHYARD_LAMBDA_ENDPOINT") {
-                return e;
-            }
-            let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/cargo-lambda.sh");
-            for command in ["endpoint", "start"] {
-                let out = std::process::Command::new("bash").arg(&script).arg(command).output();
-                if let Ok(out) = out
-                    && out.status.success()
-                {
-                    let text = String::from_utf8_lossy(&out.stdout);
-                    if let Some(line) = text.lines().last().filter(|l| l.starts_with("http")) {
-                        return line.trim().to_string();
-                    }
-                }
-            }
-            panic!("cargo lambda watch is not running and could not be started: run scripts/test.sh")
+            switchyard_tests::local_service("SWITCHYARD_LAMBDA_ENDPOINT", "cargo-lambda.sh", "cargo lambda watch")
         })
         .clone()
 }

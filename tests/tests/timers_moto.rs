@@ -35,26 +35,7 @@ const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/switchyard-scheduler";
 /// scripts/moto.sh knows of, or one it starts.
 fn endpoint() -> String {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
-    ENDPOINT
-        .get_or_init(|| {
-            if let Ok(e) = std::env::var("SWITCHYARD_MOTO_ENDPOINT") {
-                return e;
-            }
-            let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/moto.sh");
-            for command in ["endpoint", "start"] {
-                let out = std::process::Command::new("bash").arg(&script).arg(command).output();
-                if let Ok(out) = out
-                    && out.status.success()
-                {
-                    let text = String::from_utf8_lossy(&out.stdout);
-                    if let Some(line) = text.lines().last().filter(|l| l.starts_with("http")) {
-                        return line.trim().to_string();
-                    }
-                }
-            }
-            panic!("moto is not running and could not be started: run scripts/test.sh")
-        })
-        .clone()
+    ENDPOINT.get_or_init(|| switchyard_tests::local_service("SWITCHYARD_MOTO_ENDPOINT", "moto.sh", "moto")).clone()
 }
 
 async fn sqs() -> aws_sdk_sqs::Client {
