@@ -641,9 +641,6 @@ impl StateStore for DynamoStateStore {
         item.insert("sk".to_string(), s("META"));
         self.put_text(&arn, &mut item, "info", serde_json::to_string(&info).map_err(corrupt)?).await?;
         self.put_text(&arn, &mut item, "definition", definition_text.clone()).await?;
-        if !self.put_if_absent(item).await? {
-            return Err(StoreError::ExecutionAlreadyExists(arn));
-        }
         // The listing entry, RUNNING until the last step updates it.
         let mut summary = HashMap::new();
         summary.insert("pk".to_string(), s(pk(&arn)));
@@ -654,7 +651,13 @@ impl StateStore for DynamoStateStore {
         summary.insert("startTime".to_string(), AttributeValue::N(info.start_time_ms.to_string()));
         summary.insert("status".to_string(), s(RunStatus::Running.as_str()));
         summary.insert("redriveCount".to_string(), AttributeValue::N(info.redrive_count.to_string()));
-        self.put(summary).await?;
+        // Both at once, both only if new: an execution that exists keeps its
+        // record and its summary, whichever of the two answers first.
+        let (record, listed) = tokio::join!(self.put_if_absent(item), self.put_if_absent(summary));
+        if !record? {
+            return Err(StoreError::ExecutionAlreadyExists(arn));
+        }
+        listed?;
         if self.remember {
             self.unstarted.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.clone());
             self.keep_facts(ExecutionFacts { info, definition, definition_text });
