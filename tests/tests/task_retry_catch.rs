@@ -706,3 +706,23 @@ fn a_callback_failure_is_caught() {
     let out = run_with(&def, json!({}), invoker);
     assert_eq!(out.output(), json!({"Error": "Rejected", "Cause": "no", "via": "A"}));
 }
+
+/// A task is submitted once: a second submission of the same attempt (a
+/// redelivered invocation run again) is rejected, not recorded twice.
+#[test]
+fn a_second_submission_of_one_attempt_is_rejected() {
+    let def = switchyard_tests::definition(&callback_machine(json!({})));
+    let info = runtime::local_execution_info("m", "e", json!({}), T0_MS);
+    let mut entropy = runtime::SeededEntropy::new(1);
+    let mut ctx = engine::Ctx { now_ms: T0_MS, entropy: &mut entropy };
+    let started = engine::start_execution(&def, &info, &mut ctx);
+    let engine::Phase::Task { task_id, .. } = started.run.cursor.phase.clone() else {
+        panic!("the task runs: {:?}", started.run.cursor.phase)
+    };
+    let submitted = || engine::Event::TaskResult { task_id, outcome: TaskOutcome::Submitted(json!({})) };
+    let first = engine::step(&def, &info, started.run, submitted(), &mut ctx).expect("the first submission");
+    let types: Vec<String> = first.history.iter().map(|e| e.details.type_name()).collect();
+    assert_eq!(types, ["TaskStarted", "TaskSubmitted"]);
+    let again = engine::step(&def, &info, first.run, submitted(), &mut ctx).expect_err("a second submission");
+    assert_eq!(again.reason, engine::Rejected::Stale("the task was already submitted"));
+}

@@ -895,6 +895,11 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let Phase::Task { started, .. } = &mut self.run.cursor.phase else {
             return Err(Rejected::Stale("task result while no task runs"));
         };
+        // A task is submitted once: a second submission is a duplicate invocation
+        // (an at-least-once delivery redone), not news.
+        if *started && matches!(outcome, TaskOutcome::Submitted(_)) {
+            return Err(Rejected::Stale("the task was already submitted"));
+        }
         let was_started = std::mem::replace(started, true);
         let lambda = matches!(task.resource, Resource::LambdaFunction { .. });
         if !was_started {
