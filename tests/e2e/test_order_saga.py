@@ -113,7 +113,8 @@ def scheduled(events, function):
     for e in events:
         if e["type"] == "TaskScheduled":
             params = json.loads(e["taskScheduledEventDetails"]["parameters"])
-            if params["FunctionName"].endswith(f":function:{function}"):
+            # A plain name or a function ARN: both reach the same binary.
+            if params["FunctionName"].split(":function:")[-1] == function:
                 found.append((e, params))
     return found
 
@@ -169,10 +170,8 @@ def test_an_order_succeeds_after_a_payment_gateway_timeout(aws, machine):
 
     # What the functions were sent, and what they answered.
     (first, params), (second, again) = scheduled(events, "switchyard-example-charge")
-    assert params == again == {
-        "FunctionName": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:switchyard-example-charge",
-        "Payload": {"orderId": oid, "amount": 34, "currency": "EUR", "idempotencyKey": f"{oid}-charge"},
-    }
+    assert params == again
+    assert params["Payload"] == {"orderId": oid, "amount": 34, "currency": "EUR", "idempotencyKey": f"{oid}-charge"}
     failed = following(events, first, "TaskFailed")["taskFailedEventDetails"]
     assert failed["error"] == "PaymentGatewayTimeout"
     assert json.loads(failed["cause"]) == {
