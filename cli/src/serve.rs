@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use api::{Api, ApiConfig, HttpRequest};
+use api::{Api, ApiConfig, HttpRequest, NestedInvoker};
 use aws_adapters::DynamoStateStore;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
@@ -80,9 +80,21 @@ async fn host<S: StateStore + Catalog>(args: &ServeArgs, store: Arc<S>) -> anyho
     let base = format!("http://{}", listener.local_addr()?);
     let (tx, mut rx) = mpsc::unbounded_channel();
     // DynamoDB Task resources go to the same endpoint as the store.
-    let invoker =
+    let router =
         crate::tasks::router(args.lambda_endpoint.as_deref(), args.dynamodb_endpoint.as_deref(), ParkingInvoker).await;
     let carrier = Channel(tx);
+    let config = ApiConfig {
+        region: args.region.clone(),
+        account: args.account.clone(),
+        callback_base_url: Some(base.clone()),
+        resources: Some(api::ResourcePolicy {
+            supports: aws_adapters::router::serve_supports,
+            described: aws_adapters::router::SERVE_SUPPORTED,
+        }),
+    };
+    let api: Shared<S> = Arc::new(Api::new(store.clone(), carrier.clone(), Clock::Real, config));
+    // Nested executions start through the same API.
+    let invoker = NestedInvoker::new(api.clone(), router);
     let stepper = Arc::new(
         Stepper::new(store.clone(), Arc::new(invoker), carrier.clone(), Clock::Real)
             // Timers are slept in this process: no hand-over needed.
@@ -106,16 +118,6 @@ async fn host<S: StateStore + Catalog>(args: &ServeArgs, store: Arc<S>) -> anyho
             });
         }
     });
-    let config = ApiConfig {
-        region: args.region.clone(),
-        account: args.account.clone(),
-        callback_base_url: Some(base.clone()),
-        resources: Some(api::ResourcePolicy {
-            supports: aws_adapters::router::serve_supports,
-            described: aws_adapters::router::SERVE_SUPPORTED,
-        }),
-    };
-    let api: Shared<S> = Arc::new(Api::new(store, carrier, Clock::Real, config));
     let app = axum::Router::new().fallback(handle::<S>).with_state(api);
     println!("switchyard serve: listening on {base}");
     std::io::stdout().flush()?;

@@ -317,6 +317,17 @@ class Api:
     def types(self, execution_arn, **kwargs):
         return [e["type"] for e in self.history(execution_arn, **kwargs)]
 
+    def wait_for_types(self, execution_arn, count, timeout=TIMEOUT):
+        """Waits until the history has at least `count` events; returns them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.history(execution_arn)
+            if len(events) >= count:
+                return events
+            if time.monotonic() > deadline:
+                raise AssertionError(f"fewer than {count} events after {timeout} s: {execution_arn}")
+            time.sleep(POLL)
+
     def wait_token(self, execution_arn, after=0, timeout=TIMEOUT):
         """Waits for a TaskScheduled event with id > `after`; returns
         (token, callback URL, event id) read from its parameters."""

@@ -5,7 +5,7 @@
 //! by the timer queue with an SQS event of deliveries. Wiring only: the logic
 //! is `runtime::stepper`.
 //!
-//! Environment: `TABLE_NAME` (the execution table), `AWS_LAMBDA_FUNCTION_NAME`
+//! Environment: `TABLE_NAME` (the execution table), `AWS_REGION`, `AWS_LAMBDA_FUNCTION_NAME`
 //! (set by Lambda: where deliveries go), `TIMER_QUEUE_URL`, `SCHEDULE_GROUP`
 //! and `SCHEDULER_ROLE_ARN` (the timers), optional `SWITCHYARD_MOCKS`,
 //! `SWITCHYARD_TEST_CASE` and `SWITCHYARD_STATE_MACHINE` (answer Task states
@@ -14,6 +14,7 @@
 
 use std::sync::Arc;
 
+use api::{Api, ApiConfig, NestedInvoker};
 use aws_adapters::timer_rows::TimerRows;
 use aws_adapters::timers::{is_sqs_event, parse_sqs_event};
 use aws_adapters::{
@@ -26,22 +27,27 @@ use runtime::{Clock, Delivery, MockConfig, MockInvoker, NoInvoker};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-type Invoker = MockInvoker<TaskRouter<LambdaInvoker, NoInvoker>>;
+type Tasks = NestedInvoker<DynamoStateStore, TimedDispatcher, TaskRouter<LambdaInvoker, NoInvoker>>;
+type Invoker = MockInvoker<Tasks>;
 type Step = Stepper<DynamoStateStore, Invoker, TimedDispatcher>;
 
 fn env(name: &str) -> Result<String, Error> {
     std::env::var(name).map_err(|_| Error::from(format!("the environment variable {name} is not set")))
 }
 
-/// The task invoker: Lambda and DynamoDB resources for real, mocks first when configured.
-fn invoker(config: &aws_config::SdkConfig) -> Result<Invoker, Error> {
+/// The task invoker: Lambda and DynamoDB resources for real, nested
+/// executions started on this deployment (through `api`), mocks first when configured.
+fn invoker(config: &aws_config::SdkConfig, api: Arc<Api<DynamoStateStore, TimedDispatcher>>) -> Result<Invoker, Error> {
     // No SDK retries on task calls: Retry in the definition decides (CONVENTIONS.md).
     let lambda =
         aws_sdk_lambda::config::Builder::from(config).retry_config(aws_config::retry::RetryConfig::disabled()).build();
-    let router = TaskRouter::new(
-        Some(LambdaInvoker::new(aws_sdk_lambda::Client::from_conf(lambda))),
-        Some(DynamoTaskInvoker::new(aws_sdk_dynamodb::Client::new(config))),
-        NoInvoker,
+    let router = NestedInvoker::new(
+        api,
+        TaskRouter::new(
+            Some(LambdaInvoker::new(aws_sdk_lambda::Client::from_conf(lambda))),
+            Some(DynamoTaskInvoker::new(aws_sdk_dynamodb::Client::new(config))),
+            NoInvoker,
+        ),
     );
     Ok(match (std::env::var("SWITCHYARD_MOCKS"), std::env::var("SWITCHYARD_TEST_CASE")) {
         (Ok(file), Ok(case)) => {
@@ -67,9 +73,14 @@ async fn stepper(config: &aws_config::SdkConfig, own_arn: &str) -> Result<Step, 
     let now = LambdaDispatcher::new(aws_sdk_lambda::Client::new(config), env("AWS_LAMBDA_FUNCTION_NAME")?);
     let rows = TimerRows::new(aws_sdk_dynamodb::Client::new(config), env("TABLE_NAME")?);
     let carrier = TimedDispatcher::new(now, timers, rows);
+    // Nested executions are started as StartExecution starts them; their
+    // callback URLs come from the parent execution.
+    let account = own_arn.split(':').nth(4).unwrap_or_default().to_string();
+    let api_config = ApiConfig { region: env("AWS_REGION")?, account, callback_base_url: None, resources: None };
+    let api = Arc::new(Api::new(store.clone(), carrier.clone(), Clock::Real, api_config));
     // A timer that arrives early (Scheduler fires minutes ahead) is armed again
     // for the rest; only the last second is slept here.
-    Ok(Stepper::new(store, Arc::new(invoker(config)?), carrier, Clock::Real)
+    Ok(Stepper::new(store, Arc::new(invoker(config, api)?), carrier, Clock::Real)
         .with_max_sleep_ms(aws_adapters::dispatch::DISPATCH_HORIZON_MS))
 }
 

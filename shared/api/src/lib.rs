@@ -7,8 +7,10 @@ pub mod error;
 pub mod fields;
 pub mod http;
 pub mod names;
+pub mod nested;
 pub mod service;
 
 pub use error::ApiError;
 pub use http::{HttpRequest, HttpResponse, route};
-pub use service::{Api, ApiConfig, ResourcePolicy};
+pub use nested::NestedInvoker;
+pub use service::{Api, ApiConfig, ResourcePolicy, StartRequest, Started};

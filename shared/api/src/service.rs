@@ -38,6 +38,30 @@ pub struct ApiConfig {
     pub resources: Option<ResourcePolicy>,
 }
 
+/// What [`Api::start`] starts.
+#[derive(Debug, Clone)]
+pub struct StartRequest<'a> {
+    /// The state machine.
+    pub machine_arn: &'a str,
+    /// The execution name (a UUID when `None`).
+    pub name: Option<String>,
+    /// The execution input, JSON text.
+    pub input: &'a str,
+    /// The callback base URL the execution sees (the API's own when `None`).
+    pub callback_base_url: Option<String>,
+    /// The parent task, for a nested execution.
+    pub started_by: Option<engine::StartedBy>,
+}
+
+/// An execution [`Api::start`] started (or found started).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    /// Its ARN.
+    pub execution_arn: String,
+    /// When it started (ms since epoch).
+    pub start_ms: i64,
+}
+
 /// Which Task resources a deployment can run.
 #[derive(Debug, Clone, Copy)]
 pub struct ResourcePolicy {
@@ -119,6 +143,11 @@ impl<S: StateStore + Catalog, C: Carrier> Api<S, C> {
     /// An API over these ports.
     pub fn new(store: Arc<S>, carrier: C, clock: Clock, config: ApiConfig) -> Self {
         Api { store, carrier, clock, config, parsed: Mutex::new(HashMap::new()) }
+    }
+
+    /// The API's clock, in ms since epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// The store.
@@ -370,13 +399,21 @@ impl<S: StateStore + Catalog, C: Carrier> Api<S, C> {
     }
 
     async fn start_execution(&self, f: Fields) -> Result<Value, ApiError> {
-        let machine = self.machine(f.required("stateMachineArn")?).await?;
-        let name = match f.string("name")? {
-            Some(n) => n.to_string(),
-            None => uuid::Uuid::new_v4().to_string(),
-        };
+        let machine_arn = f.required("stateMachineArn")?;
+        let name = f.string("name")?.map(str::to_string);
+        let input = f.string("input")?.unwrap_or("{}");
+        let started =
+            self.start(StartRequest { machine_arn, name, input, callback_base_url: None, started_by: None }).await?;
+        Ok(json!({"executionArn": started.execution_arn, "startDate": date(started.start_ms)}))
+    }
+
+    /// Starts an execution (StartExecution, or a nested execution's Task
+    /// state): creates it, idempotently, and hands its start to the stepper.
+    pub async fn start(&self, request: StartRequest<'_>) -> Result<Started, ApiError> {
+        let machine = self.machine(request.machine_arn).await?;
+        let name = request.name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         check_name(&name)?;
-        let text = f.string("input")?.unwrap_or("{}");
+        let text = request.input;
         if text.len() > MAX_PAYLOAD_BYTES {
             return Err(ApiError::validation(format!(
                 "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to {MAX_PAYLOAD_BYTES}"
@@ -397,16 +434,19 @@ impl<S: StateStore + Catalog, C: Carrier> Api<S, C> {
             input: input.clone(),
             start_time_ms: self.clock.now_ms(),
             redrive_count: 0,
-            callback_base_url: self.config.callback_base_url.clone(),
+            callback_base_url: request.callback_base_url.or_else(|| self.config.callback_base_url.clone()),
+            started_by: request.started_by.clone(),
         };
         let start_ms = info.start_time_ms;
         let start_ms = match self.store.create_execution(info, definition, machine.definition.clone()).await {
             Ok(()) => start_ms,
             Err(StoreError::ExecutionAlreadyExists(arn)) => {
                 // Idempotent while RUNNING with the same input (the start is
-                // handed over again: a caller retrying may have lost it).
+                // handed over again: a caller retrying may have lost it), and
+                // for a repeated start by the same parent task attempt.
                 let record = self.store.execution(&arn).await?;
-                if record.summary.status != RunStatus::Running || record.info.input != input {
+                let same_parent = request.started_by.is_some() && record.info.started_by == request.started_by;
+                if !same_parent && (record.summary.status != RunStatus::Running || record.info.input != input) {
                     return Err(StoreError::ExecutionAlreadyExists(arn).into());
                 }
                 record.info.start_time_ms
@@ -414,7 +454,7 @@ impl<S: StateStore + Catalog, C: Carrier> Api<S, C> {
             Err(e) => return Err(e.into()),
         };
         self.carry(Delivery::start(&execution_arn)).await?;
-        Ok(json!({"executionArn": execution_arn, "startDate": date(start_ms)}))
+        Ok(Started { execution_arn, start_ms })
     }
 
     async fn carry(&self, delivery: Delivery) -> Result<(), ApiError> {

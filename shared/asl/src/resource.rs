@@ -49,6 +49,12 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// Whether this is the service integration `arn:aws:states:::<service>:<action>`
+    /// (any pattern).
+    pub fn is_integration(&self, service: &str, action: &str) -> bool {
+        matches!(self, Resource::Integration { service: s, action: a, .. } if s == service && a == action)
+    }
+
     /// The resource ARN as written in the definition.
     pub fn arn(&self) -> &str {
         match self {

@@ -632,6 +632,7 @@ mod tests {
     fn request(resource: &str, input: Value) -> TaskRequest {
         TaskRequest {
             task_id: 1,
+            run: engine::RunId::root(),
             state: asl::definition::StateId(0),
             state_name: "Call".into(),
             resource: Resource::parse(resource).expect("a resource"),

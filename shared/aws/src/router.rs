@@ -24,15 +24,22 @@ pub fn is_lambda(resource: &Resource) -> bool {
     }
 }
 
-/// Whether a deployed stepper runs `resource` (Lambda and DynamoDB resources).
+/// Whether `resource` starts a nested execution (`arn:aws:states:::states:startExecution`,
+/// any pattern): run by `api::NestedInvoker`, which wraps this router.
+pub fn is_nested_execution(resource: &Resource) -> bool {
+    resource.is_integration("states", "startExecution")
+}
+
+/// Whether a deployed stepper runs `resource` (Lambda and DynamoDB resources, nested executions).
 pub fn supports(resource: &Resource) -> bool {
-    is_lambda(resource) || dynamodb_invoker::handles(resource)
+    is_lambda(resource) || dynamodb_invoker::handles(resource) || is_nested_execution(resource)
 }
 
 /// [`supports`], in words.
 pub const SUPPORTED: &str = "Lambda functions: a function ARN or arn:aws:states:::lambda:invoke[.waitForTaskToken]; \
 DynamoDB: arn:aws:states:::dynamodb:getItem|putItem|updateItem|deleteItem and \
-arn:aws:states:::aws-sdk:dynamodb:getItem|putItem|updateItem|deleteItem|query|scan";
+arn:aws:states:::aws-sdk:dynamodb:getItem|putItem|updateItem|deleteItem|query|scan; \
+nested executions: arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken]";
 
 /// What `switchyard serve` runs: the deployed resources, and any
 /// `.waitForTaskToken` task, which it parks for a callback.
@@ -43,7 +50,9 @@ pub fn serve_supports(resource: &Resource) -> bool {
 /// [`serve_supports`], in words.
 pub const SERVE_SUPPORTED: &str = "Lambda functions: a function ARN or arn:aws:states:::lambda:invoke; \
 DynamoDB: arn:aws:states:::dynamodb:getItem|putItem|updateItem|deleteItem and \
-arn:aws:states:::aws-sdk:dynamodb:getItem|putItem|updateItem|deleteItem|query|scan; any .waitForTaskToken task (parked for its callback)";
+arn:aws:states:::aws-sdk:dynamodb:getItem|putItem|updateItem|deleteItem|query|scan; \
+nested executions: arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken]; \
+any other .waitForTaskToken task (parked for its callback)";
 
 impl<L: TaskInvoker, F: TaskInvoker> TaskRouter<L, F> {
     /// A router with these invokers (`None`: that service goes to `fallback`).

@@ -56,6 +56,9 @@ pub enum Effect {
 pub struct TaskRequest {
     /// Correlates the outcome with this attempt.
     pub task_id: u64,
+    /// The run that waits for the outcome (the root, a branch or an iteration).
+    #[serde(default)]
+    pub run: RunId,
     /// The Task state.
     pub state: StateId,
     /// The Task state's name.

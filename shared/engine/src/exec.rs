@@ -29,6 +29,33 @@ pub struct ExecutionInfo {
     /// the context object then has `$$.Task.CallbackUrl`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_base_url: Option<String>,
+    /// The Task state that started this execution
+    /// (`arn:aws:states:::states:startExecution…`), when another execution did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<StartedBy>,
+}
+
+/// The parent task of a nested execution: which attempt started it and how
+/// it waits. A `.sync` / `.sync:2` parent is answered when this execution
+/// closes; the link also makes a repeated start of the same attempt
+/// recognizable (it finds its own child instead of failing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartedBy {
+    /// The parent execution.
+    pub execution_arn: String,
+    /// The parent run (root, branch or iteration) that runs the Task state.
+    pub run: crate::snapshot::RunId,
+    /// The parent's task attempt.
+    pub task_id: u64,
+    /// The integration pattern of the parent's Task state.
+    pub pattern: asl::resource::Pattern,
+}
+
+impl StartedBy {
+    /// Whether the parent waits for this execution to close (`.sync`, `.sync:2`).
+    pub fn waits(&self) -> bool {
+        matches!(self.pattern, asl::resource::Pattern::Sync | asl::resource::Pattern::Sync2)
+    }
 }
 
 impl ExecutionInfo {

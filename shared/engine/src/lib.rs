@@ -19,7 +19,7 @@ pub mod token;
 
 pub use effect::{ChildOutcome, ChildReport, ChildSpec, Effect, TaskRequest};
 pub use event::{Event, TaskOutcome};
-pub use exec::ExecutionInfo;
+pub use exec::{ExecutionInfo, StartedBy};
 pub use history::{EventDetails, HistoryEvent, Prev, StateRef, StateType, TaskRef};
 pub use snapshot::{Cursor, FanOut, Phase, Run, RunId, RunStatus};
 pub use step::{Ctx, Rejected, Rejection, Transition, start_child, start_execution, step};

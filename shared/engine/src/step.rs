@@ -501,6 +501,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         };
         self.effects.push(Effect::InvokeTask(Box::new(TaskRequest {
             task_id,
+            run: self.run.id.clone(),
             state: self.run.cursor.state,
             state_name: state.name.clone(),
             resource: task.resource.clone(),

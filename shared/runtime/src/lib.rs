@@ -56,5 +56,6 @@ pub fn local_execution_info(
         start_time_ms,
         redrive_count: 0,
         callback_base_url: None,
+        started_by: None,
     }
 }

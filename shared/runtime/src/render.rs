@@ -73,6 +73,54 @@ pub fn describe_execution(record: &ExecutionRecord, style: Timestamps) -> Value 
     Value::Object(m)
 }
 
+/// What a `.sync` / `.sync:2` nested-execution Task receives when its child
+/// closes: the child's DescribeExecution in the SDK's PascalCase shape, dates
+/// in epoch milliseconds, `Input`/`Output` as JSON text (`.sync`) or parsed
+/// (`.sync:2`). A child that did not succeed fails the task with
+/// `States.TaskFailed` and that same object, as JSON text, for cause.
+pub fn nested_result(record: &ExecutionRecord, parsed: bool) -> engine::TaskOutcome {
+    let info = &record.info;
+    let summary = &record.summary;
+    let data = |text: String| -> Value {
+        if parsed { serde_json::from_str(&text).unwrap_or(Value::String(text)) } else { Value::String(text) }
+    };
+    let succeeded = summary.status == engine::RunStatus::Succeeded;
+    let mut m = Map::new();
+    if let Some(cause) = &summary.cause {
+        m.insert("Cause".into(), Value::String(cause.clone()));
+    }
+    if let Some(error) = &summary.error {
+        m.insert("Error".into(), Value::String(error.clone()));
+    }
+    m.insert("ExecutionArn".into(), Value::String(info.execution_arn.clone()));
+    m.insert("Input".into(), data(info.input.to_string()));
+    m.insert("InputDetails".into(), serde_json::json!({"Included": true}));
+    m.insert("Name".into(), Value::String(info.name.clone()));
+    if let Some(output) = &summary.output {
+        m.insert("Output".into(), data(output.clone()));
+        m.insert("OutputDetails".into(), serde_json::json!({"Included": true}));
+    }
+    m.insert("RedriveCount".into(), Value::from(summary.redrive_count));
+    if succeeded {
+        m.insert("RedriveStatus".into(), Value::from("NOT_REDRIVABLE"));
+        m.insert("RedriveStatusReason".into(), Value::from("Execution is SUCCEEDED and cannot be redriven"));
+    } else {
+        m.insert("RedriveStatus".into(), Value::from("REDRIVABLE"));
+    }
+    m.insert("StartDate".into(), Value::from(info.start_time_ms));
+    m.insert("StateMachineArn".into(), Value::String(info.state_machine_arn.clone()));
+    m.insert("Status".into(), Value::from(summary.status.as_str()));
+    if let Some(stop) = summary.stop_time_ms {
+        m.insert("StopDate".into(), Value::from(stop));
+    }
+    let described = Value::Object(m);
+    if succeeded {
+        engine::TaskOutcome::Succeeded(described)
+    } else {
+        engine::TaskOutcome::Failed(asl::Failure::new("States.TaskFailed", described.to_string()))
+    }
+}
+
 /// One history event in the GetExecutionHistory shape.
 pub fn history_event(event: &RecordedEvent, include_data: bool, style: Timestamps) -> Value {
     event.event.to_aws_json(event.id, event.previous_event_id, timestamp(event.event.timestamp_ms, style), include_data)

@@ -174,7 +174,20 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
                     Action::Collect { run, generation, total } => {
                         inline.push_back((driver::collect(&*self.store, &arn, &run, generation, total).await?, true));
                     }
-                    Action::Close(_) => {}
+                    Action::Close(_) => {
+                        // A nested execution whose parent waits (`.sync`) answers its task.
+                        if let Some(parent) = record.info.started_by.as_ref().filter(|p| p.waits()) {
+                            let closed = self.store.execution(&arn).await?;
+                            let sync2 = parent.pattern == asl::resource::Pattern::Sync2;
+                            let outcome = crate::render::nested_result(&closed, sync2);
+                            outgoing.push(driver::task_result(
+                                &parent.execution_arn,
+                                parent.run.clone(),
+                                parent.task_id,
+                                outcome,
+                            ));
+                        }
+                    }
                 }
             }
         }

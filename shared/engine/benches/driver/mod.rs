@@ -40,6 +40,7 @@ impl Workload {
             start_time_ms: 1_767_225_600_000,
             redrive_count: 0,
             callback_base_url: None,
+            started_by: None,
         }
     }
 }
