@@ -202,15 +202,15 @@ fn a_function_slower_than_the_task_timeout_times_out() {
     let out = run(&def, json!({"mode": "sleep", "seconds": 3}));
     assert_eq!(out.status(), "FAILED");
     assert_eq!(out.error().0, "States.Timeout");
-    // Step Functions records LambdaFunctionStarted as soon as Lambda runs the
-    // function; the engine records it with the function's first answer, so a
-    // function that never answers in time has none.
+    // As Step Functions records it: the function was started, then timed out
+    // (the engine records the Started event at the timeout, as no answer came).
     assert_eq!(
         out.types(),
         [
             "ExecutionStarted",
             "TaskStateEntered",
             "LambdaFunctionScheduled",
+            "LambdaFunctionStarted",
             "LambdaFunctionTimedOut",
             "ExecutionFailed"
         ]

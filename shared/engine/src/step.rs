@@ -1007,6 +1007,14 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         };
         let cause = if heartbeat { "Task heartbeat timed out." } else { "Task timed out." };
         let failure = Failure::new(names::TIMEOUT, cause);
+        // The task was started when it was invoked, even if it never answered:
+        // Step Functions records its Started event before the timeout.
+        if matches!(self.run.cursor.phase, Phase::Task { started: false, .. }) {
+            self.emit(match task.resource {
+                Resource::LambdaFunction { .. } => EventDetails::LambdaFunctionStarted,
+                Resource::Integration { .. } => EventDetails::TaskStarted { task: task_ref(&task.resource) },
+            });
+        }
         self.emit(match task.resource {
             Resource::LambdaFunction { .. } => {
                 EventDetails::LambdaFunctionTimedOut { error: failure.error.clone(), cause: failure.cause.clone() }
