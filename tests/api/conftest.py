@@ -11,13 +11,8 @@ Environment:
 
 import json
 import os
-import queue
-import re
 import shlex
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -27,11 +22,13 @@ import boto3
 import pytest
 from botocore.config import Config
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+import switchyard_serve as serve  # noqa: E402
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/switchyard-api-tests"
-LISTENING = re.compile(r"switchyard serve: listening on (http://127\.0\.0\.1:[0-9]+)")
 POLL = 0.05  # seconds between two polls
 TIMEOUT = 10.0  # seconds a test waits for an execution to change
 
@@ -49,14 +46,6 @@ def _binary():
     return path
 
 
-def _tail(path, lines=150):
-    try:
-        with open(path, "r", errors="replace") as f:
-            return "".join(f.readlines()[-lines:])
-    except OSError:
-        return ""
-
-
 @pytest.fixture(scope="session")
 def endpoint():
     """Starts `switchyard serve --port 0 $SWITCHYARD_SERVE_ARGS`, yields its URL."""
@@ -66,47 +55,12 @@ def endpoint():
     env.setdefault("AWS_ACCESS_KEY_ID", "test")
     env.setdefault("AWS_SECRET_ACCESS_KEY", "test")
     env.setdefault("AWS_REGION", REGION)
-    log = tempfile.NamedTemporaryFile(prefix="switchyard-serve-", suffix=".log", delete=False)
-    _server["log"] = log.name
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env, text=True)
-    lines = queue.Queue()
-
-    def drain():
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        first = lines.get(timeout=60)
-    except queue.Empty:
-        first = None
-    if first is None:
-        proc.kill()
-        proc.wait()
-        pytest.exit(
-            f"`{shlex.join(args)}` printed no first line (exit code {proc.returncode}); its stderr:\n{_tail(log.name)}", 2
-        )
-    match = LISTENING.fullmatch(first.rstrip("\n"))
-    if not match:
-        proc.kill()
-        proc.wait()
-        pytest.exit(
-            f"first stdout line of serve is {first!r}, not 'switchyard serve: listening on http://127.0.0.1:PORT';"
-            f" stderr:\n{_tail(log.name)}",
-            2,
-        )
-    url = match.group(1)
+    proc, url, _server["log"] = serve.start(args, env, "switchyard-serve-")
     _server["proc"] = proc
     yield url
     if proc.poll() is not None:
         _server["exit"] = proc.returncode
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    serve.stop(proc)
 
 
 @pytest.fixture(autouse=True)
@@ -127,7 +81,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.section("switchyard serve: standard error (last 150 lines)")
         if _server.get("exit") is not None:
             terminalreporter.write_line(f"serve exited on its own with code {_server['exit']}")
-        terminalreporter.write(_tail(path) or "(empty)\n")
+        terminalreporter.write(serve.tail(path) or "(empty)\n")
     try:
         os.unlink(path)
     except OSError:
@@ -150,51 +104,10 @@ def sfn(endpoint):
     )
 
 
-class AwsCliError(Exception):
-    def __init__(self, args, returncode, stdout, stderr):
-        super().__init__(f"aws {shlex.join(args)} exited {returncode}: {stderr.strip()}")
-        self.returncode = returncode
-        self.stdout = stdout
-        self.stderr = stderr
-
-    @property
-    def code(self):
-        """The error code in `An error occurred (CODE) when calling ...`."""
-        m = re.search(r"An error occurred \(([^)]+)\)", self.stderr)
-        return m.group(1) if m else None
-
-
 @pytest.fixture(scope="session")
 def aws(endpoint):
-    """Runs `aws stepfunctions ARGS` (the awscli package of this virtualenv)
-    and returns its parsed JSON output ({} when it prints nothing); raises
-    AwsCliError on a non-zero exit."""
-    env = dict(os.environ)
-    env.update(
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_PAGER="",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_MAX_ATTEMPTS="1",
-        AWS_RETRY_MODE="standard",
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    env.pop("AWS_PROFILE", None)
-    env.pop("AWS_SESSION_TOKEN", None)
-
-    def run(*args):
-        command = [
-            sys.executable, "-m", "awscli", "stepfunctions",
-            "--endpoint-url", endpoint, "--region", REGION, "--output", "json", *args,
-        ]  # fmt: skip
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-        if done.returncode != 0:
-            raise AwsCliError(list(args), done.returncode, done.stdout, done.stderr)
-        return json.loads(done.stdout) if done.stdout.strip() else {}
-
-    run.Error = AwsCliError
-    return run
+    """Runs `aws stepfunctions ARGS` against serve (tests/pylib/switchyard_serve.py)."""
+    return serve.aws_cli(endpoint, REGION)
 
 
 @pytest.fixture(scope="session")

@@ -9,26 +9,20 @@ Environment (scripts/e2e-tests.sh sets all three):
 - SWITCHYARD_BIN: the switchyard binary (default: target/debug/switchyard).
 """
 
-import json
 import os
-import re
-import shlex
-import subprocess
 import sys
-import tempfile
-import threading
-import queue
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+import switchyard_serve as serve  # noqa: E402
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/switchyard-e2e"
-LISTENING = re.compile(r"switchyard serve: listening on (http://127\.0\.0\.1:[0-9]+)")
 EXAMPLE_FUNCTIONS = [
     "switchyard-example-validate",
     "switchyard-example-reserve-inventory",
@@ -45,14 +39,6 @@ def _required(variable, how):
     if not value:
         pytest.exit(f"{variable} is not set: {how} (scripts/e2e-tests.sh does it all)", 2)
     return value.rstrip("/")
-
-
-def _tail(path, lines=150):
-    try:
-        with open(path, "r", errors="replace") as f:
-            return "".join(f.readlines()[-lines:])
-    except OSError:
-        return ""
 
 
 @pytest.fixture(scope="session")
@@ -89,34 +75,10 @@ def endpoint(lambda_endpoint):
         "--lambda-endpoint", lambda_endpoint,
     ]  # fmt: skip
     env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION=REGION)
-    log = tempfile.NamedTemporaryFile(prefix="switchyard-e2e-serve-", suffix=".log", delete=False)
-    _server["log"] = log.name
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env, text=True)
+    proc, url, _server["log"] = serve.start(args, env, "switchyard-e2e-serve-")
     _server["proc"] = proc
-    lines = queue.Queue()
-
-    def drain():
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        first = lines.get(timeout=60)
-    except queue.Empty:
-        first = None
-    match = LISTENING.fullmatch((first or "").rstrip("\n"))
-    if not match:
-        proc.kill()
-        proc.wait()
-        pytest.exit(f"`{shlex.join(args)}` did not start (first line {first!r}); stderr:\n{_tail(log.name)}", 2)
-    yield match.group(1)
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    yield url
+    serve.stop(proc)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -125,7 +87,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     if exitstatus != 0:
         terminalreporter.section("switchyard serve: standard error (last 150 lines)")
-        terminalreporter.write(_tail(path) or "(empty)\n")
+        terminalreporter.write(serve.tail(path) or "(empty)\n")
     try:
         os.unlink(path)
     except OSError:
@@ -134,28 +96,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 @pytest.fixture(scope="session")
 def aws(endpoint):
-    """Runs `aws stepfunctions ARGS` (the awscli package of this virtualenv,
-    i.e. .tools/venv/bin/aws) against serve; returns its parsed JSON output."""
-    env = dict(os.environ)
-    env.update(
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_PAGER="",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_MAX_ATTEMPTS="1",
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    env.pop("AWS_PROFILE", None)
-    env.pop("AWS_SESSION_TOKEN", None)
-
-    def run(*args):
-        command = [
-            sys.executable, "-m", "awscli", "stepfunctions",
-            "--endpoint-url", endpoint, "--region", REGION, "--output", "json", *args,
-        ]  # fmt: skip
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-        assert done.returncode == 0, f"aws stepfunctions {shlex.join(args)} exited {done.returncode}: {done.stderr}"
-        return json.loads(done.stdout) if done.stdout.strip() else {}
-
-    return run
+    """Runs `aws stepfunctions ARGS` against serve (tests/pylib/switchyard_serve.py)."""
+    return serve.aws_cli(endpoint, REGION)
