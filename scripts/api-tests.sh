@@ -42,13 +42,10 @@ export SWITCHYARD_BIN
 venv=.tools/venv
 stamp="$venv/.api-tests-pins"
 pins="boto3==$BOTO3_VERSION awscli==$AWSCLI_VERSION pytest==$PYTEST_VERSION"
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$pins" ]; then
-  echo "== api-tests: installing $pins into $venv"
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  # shellcheck disable=SC2086 # $pins is a list of words
-  PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install -q $pins
-  echo "$pins" >"$stamp"
-fi
+# shellcheck source=scripts/lib/service.sh
+. scripts/lib/service.sh
+# shellcheck disable=SC2086 # $pins is a list of words
+venv_install "$venv" "$stamp" $pins
 
 run() {
   local mode="$1"

@@ -63,8 +63,14 @@ port_file="$tools/port"
 log_file="$tools/watch.log"
 ready_timeout=300 # seconds; the first invocation may still (re)build the function
 
+process_pattern="*cargo-lambda*watch*"
+kill_group=true # the watcher leads its own process group (setsid below): its function instances go with it
+
 say() { echo "cargo-lambda${crate:+ ($crate)}: $*" >&2; }
 die() { say "error: $*"; exit 1; }
+
+# shellcheck source=scripts/lib/service.sh
+. "$root/scripts/lib/service.sh"
 
 # The crate's package name and its first binary (the readiness probe invokes
 # it), read from its Cargo.toml: `name = "..."` under [package] and under the
@@ -93,56 +99,9 @@ PY
 # --- install ------------------------------------------------------------------
 
 install() {
-  if [ -x "$venv/bin/cargo-lambda" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$pins" ]; then
-    return
-  fi
-  say "installing $pins into ${venv#"$root"/}"
-  mkdir -p "$(dirname "$venv")"
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   # shellcheck disable=SC2086 # $pins is a list of words
-  PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install -q $pins >&2
+  venv_install "$venv" "$stamp" $pins || die "cannot install $pins"
   [ -x "$venv/bin/cargo-lambda" ] || die "pip installed no cargo-lambda binary into ${venv#"$root"/}/bin"
-  echo "$pins" >"$stamp"
-}
-
-# --- running instance ----------------------------------------------------------
-
-# The recorded pid, if that process is alive and really is our watcher (a
-# stale pid file may name a recycled pid).
-running_pid() {
-  [ -f "$pid_file" ] || return 1
-  local pid
-  pid=$(cat "$pid_file")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  case "$(ps -p "$pid" -o args= 2>/dev/null)" in
-    *cargo-lambda*watch*) echo "$pid" ;;
-    *) return 1 ;;
-  esac
-}
-
-stop() {
-  local pid
-  if pid=$(running_pid); then
-    # The watcher leads its own process group (setsid below): the function
-    # instances it spawned go with it.
-    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 -- "-$pid" 2>/dev/null || true
-    say "stopped (pid $pid)"
-  fi
-  rm -f "$pid_file" "$port_file"
-}
-
-endpoint() {
-  running_pid >/dev/null && [ -s "$port_file" ] || return 1
-  echo "http://127.0.0.1:$(cat "$port_file")"
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # Invokes the function NAME with {"mode":"echo"} until the function itself
@@ -185,16 +144,20 @@ while True:
 PY
 }
 
+ready() { # port pid
+  invoke_until_ready "$1" "$2" "$ready_timeout" "$probe"
+}
+
+# setsid: its own process group, so `stop` ends the function instances too.
+launch() { # port
+  cd "$function_dir" && exec setsid "$venv/bin/cargo-lambda" lambda watch --ignore-changes \
+    --invoke-address 127.0.0.1 --invoke-port "$1"
+}
+
 start() {
   install
-  if running_pid >/dev/null; then
-    say "replacing an instance left running by an earlier run"
-  fi
-  stop 2>/dev/null
-  mkdir -p "$tools"
-
   [ -f "$function_dir/Cargo.toml" ] || die "no Cargo.toml in $crate"
-  local package probe
+  local package
   read -r package probe < <(crate_names) || die "cannot read the package name of $crate/Cargo.toml"
 
   # Built first, so that a compile error shows here rather than as a watcher
@@ -202,35 +165,15 @@ start() {
   say "building $package (target dir: ${CARGO_TARGET_DIR:-target})"
   (cd "$root" && cargo build -p "$package" --bins >&2) || die "cannot build $package"
 
-  local pid port attempt started
-  for attempt in 1 2 3; do
-    port=$(free_port)
-    started=$SECONDS
-    # setsid: its own process group, so `stop` ends the function instances
-    # too. Own stdin/stdout/stderr: otherwise `$(cargo-lambda.sh start | tail -n 1)`
-    # would wait for the watcher to close the pipe, i.e. forever.
-    (cd "$function_dir" && exec setsid "$venv/bin/cargo-lambda" lambda watch --ignore-changes \
-      --invoke-address 127.0.0.1 --invoke-port "$port") </dev/null >"$log_file" 2>&1 &
-    pid=$!
-    echo "$pid" >"$pid_file"
-    echo "$port" >"$port_file"
-    if invoke_until_ready "$port" "$pid" "$ready_timeout" "$probe"; then
-      break
-    fi
-    stop 2>/dev/null
-    say "attempt $attempt failed; last lines of ${log_file#"$root"/}:"
-    tail -n 20 "$log_file" >&2 || true
-    [ "$attempt" -lt 3 ] || die "cargo lambda watch did not start"
-  done
-  say "answering on port $port after $((SECONDS - started)) s (pid $pid, log ${log_file#"$root"/})"
-  echo "http://127.0.0.1:$port"
+  service_start launch ready
+  echo "http://127.0.0.1:$service_port"
 }
 
 case "$command" in
   install) install ;;
   start) start ;;
-  stop) stop ;;
-  endpoint) endpoint ;;
+  stop) service_stop ;;
+  endpoint) service_endpoint ;;
   *)
     echo "usage: $0 [--crate DIR] install|start|stop|endpoint" >&2
     exit 2

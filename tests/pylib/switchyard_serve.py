@@ -26,6 +26,24 @@ def tail(path, lines=150):
         return ""
 
 
+def report(terminalreporter, exitstatus, server):
+    """For `pytest_terminal_summary`: shows the tail of serve's standard
+    error when the session failed or serve exited on its own (`server`:
+    the suite's dict with "log" and, once known, "exit"), then removes the log."""
+    path = server.get("log")
+    if not path:
+        return
+    if exitstatus != 0 or server.get("exit") is not None:
+        terminalreporter.section("switchyard serve: standard error (last 150 lines)")
+        if server.get("exit") is not None:
+            terminalreporter.write_line(f"serve exited on its own with code {server['exit']}")
+        terminalreporter.write(tail(path) or "(empty)\n")
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def start(args, env, log_prefix):
     """Starts `args` (a `switchyard serve --port 0 …` command line) with its
     standard error in a temporary log; returns (process, URL, log path) once
