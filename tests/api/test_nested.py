@@ -187,6 +187,37 @@ def test_a_stopped_child_fails_its_sync_parent(api, sfn):
     assert (cause["Status"], cause["Error"], cause["Cause"]) == ("ABORTED", "Halt", "stopped by the test")
 
 
+def test_stopping_a_parent_stops_its_sync_children_and_theirs(api, sfn):
+    grandchild = api.create(api.CALLBACK, prefix="grandchild")
+    child = api.create(parent("startExecution.sync", grandchild), prefix="child")
+    machine = api.create(parent("startExecution.sync:2", child), prefix="parent")
+    execution = api.start(machine, {"n": 10})
+    child_execution = child_of(api, api.wait_for_types(execution, 5))
+    grandchild_execution = child_of(api, api.wait_for_types(child_execution, 5))
+    api.wait_token(grandchild_execution)
+    sfn.stop_execution(executionArn=execution, error="Halt", cause="the whole tree")
+    for arn in (execution, child_execution, grandchild_execution):
+        d = sfn.describe_execution(executionArn=arn)
+        assert (d["status"], d["error"], d["cause"]) == ("ABORTED", "Halt", "the whole tree"), arn
+    assert api.types(execution) == NESTED_SYNC_EVENTS[:5] + ["ExecutionAborted"]
+    assert api.types(child_execution) == NESTED_SYNC_EVENTS[:5] + ["ExecutionAborted"]
+
+
+def test_stopping_a_parent_leaves_a_request_response_child_running(api, sfn):
+    child = api.create(api.CALLBACK, prefix="child")
+    definition = parent("startExecution", child, name=api.unique("free"))
+    definition["States"]["Call"].pop("End")
+    definition["States"]["Call"]["Next"] = "Hold"
+    definition["States"]["Hold"] = {"Type": "Wait", "Seconds": 300, "End": True}
+    execution = api.start(api.create(definition, prefix="parent"), {"n": 11})
+    events = api.wait_for_types(execution, 7)
+    child_execution = child_of(api, events)
+    sfn.stop_execution(executionArn=execution, error="Halt")
+    assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+    assert sfn.describe_execution(executionArn=child_execution)["status"] == "RUNNING"
+    sfn.stop_execution(executionArn=child_execution)
+
+
 def test_wait_for_task_token_is_answered_by_the_child(api, sfn):
     child = api.create(api.CALLBACK, prefix="child")
     machine = api.create(

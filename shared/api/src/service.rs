@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use asl::{Definition, Failure};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use engine::{Ctx, Event, ExecutionInfo, Phase, RunId, RunStatus, TaskOutcome};
+use engine::{Ctx, Event, EventDetails, ExecutionInfo, Phase, RunId, RunStatus, TaskOutcome};
 use runtime::catalog::{Catalog, StateMachine};
 use runtime::driver::{self, Applied, Delivery};
 use runtime::entropy::OsEntropy;
@@ -587,12 +587,60 @@ impl<S: StateStore + Catalog, C: Carrier> Api<S, C> {
         let cause = f.bounded("cause", 32_768)?.map(str::to_string);
         let record = self.execution(arn).await?;
         if record.summary.status == RunStatus::Running {
-            let delivery = Delivery::event(arn, RunId::root(), Event::Stop { error, cause });
-            self.apply_now(&record.facts(), delivery).await?;
+            self.stop(&record, error, cause).await?;
         }
         let record = self.store.execution(arn).await?;
         let stopped = record.summary.stop_time_ms.unwrap_or_else(|| self.clock.now_ms());
         Ok(json!({"stopDate": date(stopped)}))
+    }
+
+    /// Stops a running execution, then the running executions its `.sync`
+    /// and `.sync:2` tasks were waiting for, with the same error and cause:
+    /// Step Functions stops the job of a stopped execution's "run a job"
+    /// task, and such a child is that job. The parent goes first, so a
+    /// child's close can never answer a parent that is still running (its
+    /// Catch would take the child's abort as a task failure).
+    async fn stop(
+        &self,
+        record: &runtime::ExecutionRecord,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<(), ApiError> {
+        let arn = &record.info.execution_arn;
+        let delivery = Delivery::event(arn, RunId::root(), Event::Stop { error: error.clone(), cause: cause.clone() });
+        self.apply_now(&record.facts(), delivery).await?;
+        for child in self.waiting_children(arn).await? {
+            Box::pin(self.stop(&child, error.clone(), cause.clone())).await?;
+        }
+        Ok(())
+    }
+
+    /// The running executions that `.sync`/`.sync:2` tasks of `arn` started
+    /// (named by their TaskSubmitted output) and that are linked to it.
+    async fn waiting_children(&self, arn: &str) -> Result<Vec<runtime::ExecutionRecord>, ApiError> {
+        let mut children = Vec::new();
+        for recorded in self.store.history(arn).await? {
+            let EventDetails::TaskSubmitted { task, output } = &recorded.event.details else {
+                continue;
+            };
+            if task.resource_type != "states" || !task.resource.starts_with("startExecution.sync") {
+                continue;
+            }
+            let submitted: Value = serde_json::from_str(output).unwrap_or(Value::Null);
+            let Some(child_arn) = submitted.get("ExecutionArn").and_then(Value::as_str) else {
+                continue;
+            };
+            let child = match self.store.execution(child_arn).await {
+                Ok(child) => child,
+                Err(StoreError::ExecutionDoesNotExist(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let linked = child.info.started_by.as_ref().is_some_and(|p| p.execution_arn == arn && p.waits());
+            if linked && child.summary.status == RunStatus::Running {
+                children.push(child);
+            }
+        }
+        Ok(children)
     }
 
     /// The task a token names, if it is still waiting for this token.
