@@ -43,18 +43,12 @@ fi
 SWITCHYARD_BIN="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 export SWITCHYARD_BIN
 
-# The AWS CLI and pytest (already there when scripts/api-tests.sh ran).
+# The AWS CLI and pytest (already there when scripts/api-tests.sh ran: pip
+# then only confirms them).
 venv=.tools/venv
-installed() { # package
-  "$venv/bin/python" -c 'import importlib.metadata as m, sys; print(m.version(sys.argv[1]))' "$1" 2>/dev/null || true
-}
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-for pin in "awscli==$AWSCLI_VERSION" "pytest==$PYTEST_VERSION"; do
-  if [ "$(installed "${pin%%==*}")" != "${pin##*==}" ]; then
-    say "installing $pin into $venv"
-    PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install -q "$pin"
-  fi
-done
+# shellcheck source=scripts/lib/service.sh
+. scripts/lib/service.sh
+venv_install "$venv" "$venv/.e2e-tests-pins" "awscli==$AWSCLI_VERSION" "pytest==$PYTEST_VERSION"
 
 # DynamoDB Local.
 if [ -z "${SWITCHYARD_DYNAMODB_ENDPOINT:-}" ]; then

@@ -4,8 +4,8 @@
 # port file per instance, starting on a free port until it really answers,
 # and stopping whatever a pid file names only if it is still that service.
 # Sourced by scripts/dynamodb-local.sh, scripts/moto.sh and
-# scripts/cargo-lambda.sh (and the venv helper by scripts/api-tests.sh and
-# scripts/stack-checks.sh).
+# scripts/cargo-lambda.sh (and the venv helper by scripts/api-tests.sh,
+# scripts/e2e-tests.sh and scripts/stack-checks.sh).
 #
 # The service lifecycle reads these variables of the sourcing script:
 #   root             the repository
@@ -54,22 +54,16 @@ service_running_pid() {
 
 # Stops the recorded instance (SIGTERM, then SIGKILL after 5 s); idempotent.
 service_stop() {
-  local pid
+  local pid target
   if pid=$(service_running_pid); then
-    if [ "${kill_group:-false}" = true ]; then
-      kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
-    else
-      kill "$pid" 2>/dev/null || true
-    fi
+    target=$pid
+    [ "${kill_group:-false}" = true ] && target="-$pid"
+    kill -- "$target" 2>/dev/null || kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    if [ "${kill_group:-false}" = true ]; then
-      kill -9 -- "-$pid" 2>/dev/null || true
-    else
-      kill -9 "$pid" 2>/dev/null || true
-    fi
+    kill -9 -- "$target" 2>/dev/null || true
     say "stopped (pid $pid)"
   fi
   rm -f "$pid_file" "$port_file"
