@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use api::{Api, ApiConfig, HttpRequest, NestedInvoker};
-use aws_adapters::DynamoStateStore;
+use aws_adapters::{DynamoStateStore, Metrics};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -65,15 +65,21 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
                 DynamoStateStore::ensure_table(&client, &args.table)
                     .await
                     .with_context(|| format!("cannot use the table {} at {endpoint}", args.table))?;
-                host(&args, Arc::new(DynamoStateStore::new(client, &args.table))).await
+                let store = Arc::new(DynamoStateStore::new(client, &args.table));
+                let metrics = store.metrics().clone();
+                host(&args, store, Some(metrics)).await
             }
-            None => host(&args, Arc::new(MemoryStateStore::new())).await,
+            None => host(&args, Arc::new(MemoryStateStore::new()), None).await,
         }
     })?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-async fn host<S: StateStore + Catalog>(args: &ServeArgs, store: Arc<S>) -> anyhow::Result<()> {
+async fn host<S: StateStore + Catalog>(
+    args: &ServeArgs,
+    store: Arc<S>,
+    metrics: Option<Arc<Metrics>>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
@@ -118,11 +124,41 @@ async fn host<S: StateStore + Catalog>(args: &ServeArgs, store: Arc<S>) -> anyho
             });
         }
     });
-    let app = axum::Router::new().fallback(handle::<S>).with_state(api);
+    let app = axum::Router::new()
+        .route(METRICS_PATH, axum::routing::get(move || store_metrics(metrics.clone())))
+        .fallback(handle::<S>)
+        .with_state(api);
     println!("switchyard serve: listening on {base}");
     std::io::stdout().flush()?;
     axum::serve(listener, app).await?;
     Ok(())
+}
+
+/// Where serve answers with its store's request counters (for the benchmarks).
+const METRICS_PATH: &str = "/_switchyard/metrics";
+
+/// The DynamoDB store's counters as JSON: requests, capacity, bytes written,
+/// and the partition keys that took the most writes in one second. On the
+/// in-memory store: `{"store": "memory"}`.
+async fn store_metrics(metrics: Option<Arc<Metrics>>) -> Response {
+    let body = match metrics {
+        None => serde_json::json!({"store": "memory"}),
+        Some(metrics) => {
+            let m = metrics.snapshot();
+            serde_json::json!({
+                "store": "dynamodb",
+                "reads": m.reads,
+                "writes": m.writes,
+                "rcu": m.rcu,
+                "wcu": m.wcu,
+                "bytesWritten": m.bytes_written,
+                "waitedMs": m.waited.as_millis() as u64,
+                "keysWritten": metrics.keys_written(),
+                "hottestKeys": metrics.hottest_keys(5),
+            })
+        }
+    };
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 async fn handle<S: StateStore + Catalog>(

@@ -60,6 +60,31 @@ pub struct Metrics {
     bytes_written: AtomicU64,
     /// Nanoseconds spent waiting for DynamoDB's answers.
     waited_nanos: AtomicU64,
+    /// Writes per partition key (issue 11 item 5: no key above 1,000 writes per second).
+    keys: Mutex<HashMap<String, KeyCounter>>,
+}
+
+/// The writes one partition key took: in all, and in the busiest second.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyCounter {
+    writes: u64,
+    /// The wall-clock second (since the Unix epoch) being counted, and its writes so far.
+    second: u64,
+    in_second: u64,
+    /// The most writes of any whole second so far.
+    peak: u64,
+}
+
+/// Writes to one partition key, from [`Metrics::hottest_keys`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyWrites {
+    /// The partition key (`pk`).
+    pub pk: String,
+    /// Write requests to it.
+    pub writes: u64,
+    /// The most write requests it took within one wall-clock second (counted
+    /// in whole seconds, so a burst across a second's boundary counts in two).
+    pub peak_per_second: u64,
 }
 
 /// A snapshot of [`Metrics`].
@@ -93,6 +118,43 @@ impl Metrics {
         self.bytes_written.fetch_add(bytes as u64, Ordering::Relaxed);
         let units = capacity.and_then(|c| c.capacity_units()).unwrap_or(0.0);
         self.wcu_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    /// Counts a write request to partition key `pk` (on top of [`Metrics::write`]).
+    pub(crate) fn key_written(&self, pk: &str) {
+        let second =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let counter = match keys.get_mut(pk) {
+            Some(counter) => counter,
+            None => keys.entry(pk.to_string()).or_default(),
+        };
+        counter.writes += 1;
+        if counter.second != second {
+            counter.second = second;
+            counter.in_second = 0;
+        }
+        counter.in_second += 1;
+        counter.peak = counter.peak.max(counter.in_second);
+    }
+
+    /// The `n` partition keys with the most writes in one second, busiest first
+    /// (ties: more writes in all first).
+    pub fn hottest_keys(&self, n: usize) -> Vec<KeyWrites> {
+        let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all: Vec<KeyWrites> = keys
+            .iter()
+            .map(|(pk, c)| KeyWrites { pk: pk.clone(), writes: c.writes, peak_per_second: c.peak })
+            .collect();
+        drop(keys);
+        all.sort_by(|a, b| b.peak_per_second.cmp(&a.peak_per_second).then(b.writes.cmp(&a.writes)));
+        all.truncate(n);
+        all
+    }
+
+    /// How many partition keys were written to.
+    pub fn keys_written(&self) -> usize {
+        self.keys.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     fn waited(&self, started: Instant) {
@@ -299,6 +361,9 @@ impl DynamoStateStore {
         only_new: bool,
     ) -> Result<bool, StoreError> {
         let bytes = item_size(&item);
+        if let Some(AttributeValue::S(key)) = item.get("pk") {
+            self.metrics.key_written(key);
+        }
         let mut request = self
             .client
             .put_item()
@@ -561,6 +626,9 @@ impl DynamoStateStore {
         let key_pk = item.remove("pk").ok_or_else(|| corrupt("update without pk"))?;
         let key_sk = item.remove("sk").ok_or_else(|| corrupt("update without sk"))?;
         let bytes = item_size(&item);
+        if let AttributeValue::S(key) = &key_pk {
+            self.metrics.key_written(key);
+        }
         let mut request = self
             .client
             .update_item()

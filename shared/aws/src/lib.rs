@@ -13,7 +13,7 @@ pub mod timer_rows;
 pub mod timers;
 
 pub use dispatch::{LambdaDispatcher, TimedDispatcher};
-pub use dynamo::{DynamoStateStore, Metrics, MetricsSnapshot};
+pub use dynamo::{DynamoStateStore, KeyWrites, Metrics, MetricsSnapshot};
 pub use dynamodb_invoker::DynamoTaskInvoker;
 pub use lambda_invoker::LambdaInvoker;
 pub use router::TaskRouter;
