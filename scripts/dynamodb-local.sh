@@ -16,6 +16,12 @@
 # One instance per checkout: the pid and port files below belong to whoever
 # ran `start` last. Running two scripts/test.sh in the same checkout at once is
 # not supported (the second start replaces the first instance).
+#
+# SWITCHYARD_DYNAMODB_INSTANCE=NAME (letters, digits, - and _) selects a
+# separate, named instance with its own pid, port and log files under
+# .tools/dynamodb-local/instances/NAME/, started, found and stopped on its
+# own: a benchmark's (`serve_map` uses `bench`) then does not share the JVM
+# the tests use. Unset, the script works on the default instance.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -33,6 +39,17 @@ process_pattern="*DynamoDBLocal.jar*"
 
 say() { echo "dynamodb-local: $*" >&2; }
 die() { say "error: $*"; exit 1; }
+
+instance="${SWITCHYARD_DYNAMODB_INSTANCE:-}"
+if [ -n "$instance" ]; then
+  case "$instance" in
+    *[!A-Za-z0-9_-]*) die "SWITCHYARD_DYNAMODB_INSTANCE may hold only letters, digits, - and _ (got: $instance)" ;;
+  esac
+  pid_file="$tools/instances/$instance/pid"
+  port_file="$tools/instances/$instance/port"
+  log_file="$tools/instances/$instance/run.log"
+  say() { echo "dynamodb-local ($instance): $*" >&2; }
+fi
 
 # shellcheck source=scripts/lib/service.sh
 . "$root/scripts/lib/service.sh"
