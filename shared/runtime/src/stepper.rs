@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use engine::{Ctx, RunId};
+use engine::{Ctx, Effect, RunId};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
@@ -157,39 +157,7 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
                 }
                 Applied::Dropped => continue,
             };
-            for action in driver::actions(&arn, &run, effects) {
-                match action {
-                    Action::Deliver(d) => outgoing.push(d),
-                    Action::DeliverAt(due_ms, mut d) => {
-                        d.not_before_ms = Some(due_ms);
-                        outgoing.push(d);
-                    }
-                    Action::Invoke { run, request } => {
-                        let outcome = self.invoker.invoke(&record.info, &request).await;
-                        inline.push_back((driver::task_result(&arn, run, request.task_id, outcome), true));
-                    }
-                    Action::Report { child, report } => {
-                        outgoing.push(driver::report(&*self.store, &arn, &child, &report).await?);
-                    }
-                    Action::Collect { run, generation, total } => {
-                        inline.push_back((driver::collect(&*self.store, &arn, &run, generation, total).await?, true));
-                    }
-                    Action::Close(_) => {
-                        // A nested execution whose parent waits (`.sync`) answers its task.
-                        if let Some(parent) = record.info.started_by.as_ref().filter(|p| p.waits()) {
-                            let closed = self.store.execution(&arn).await?;
-                            let sync2 = parent.pattern == asl::resource::Pattern::Sync2;
-                            let outcome = crate::render::nested_result(&closed, sync2);
-                            outgoing.push(driver::task_result(
-                                &parent.execution_arn,
-                                parent.run.clone(),
-                                parent.task_id,
-                                outcome,
-                            ));
-                        }
-                    }
-                }
-            }
+            self.perform(&record, &run, effects, &mut inline, &mut outgoing).await?;
         }
         handled.dispatched += outgoing.len() as u32;
         self.dispatch_all(outgoing).await?;
@@ -199,6 +167,62 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
         }
         performed.extend(steps.into_iter().map(|(run, version)| (arn.clone(), run, version)));
         Ok(handled)
+    }
+
+    /// Carries out the effects of one step of `run` (just committed, or
+    /// redone): deliveries for later go to `outgoing`; a task attempt is run
+    /// here and its answer, like the collected outcomes of a fan-out, is
+    /// queued in `inline` to be applied within this invocation.
+    async fn perform(
+        &self,
+        record: &ExecutionFacts,
+        run: &RunId,
+        effects: Vec<Effect>,
+        inline: &mut VecDeque<(Delivery, bool)>,
+        outgoing: &mut Vec<Delivery>,
+    ) -> Result<(), StepperError> {
+        let arn = record.info.execution_arn.as_str();
+        for action in driver::actions(arn, run, effects) {
+            match action {
+                Action::Deliver(d) => outgoing.push(d),
+                Action::DeliverAt(due_ms, mut d) => {
+                    d.not_before_ms = Some(due_ms);
+                    outgoing.push(d);
+                }
+                Action::Invoke { run, request } => {
+                    let outcome = self.invoker.invoke(&record.info, &request).await;
+                    inline.push_back((driver::task_result(arn, run, request.task_id, outcome), true));
+                }
+                Action::Report { child, report } => {
+                    outgoing.extend(driver::report(&*self.store, arn, &child, &report).await?);
+                }
+                Action::Stage { run, generation, specs } => {
+                    self.store.stage_children(arn, &run, generation, &specs).await?;
+                }
+                Action::AbortTallied { run, generation, tally } => {
+                    outgoing.extend(driver::abort_tallied(&*self.store, arn, &run, generation, tally).await?);
+                }
+                Action::Collect { run, generation, total, tally } => {
+                    let collected = driver::collect(&*self.store, arn, &run, generation, total, tally).await?;
+                    inline.push_back((collected, true));
+                }
+                Action::Close(_) => {
+                    // A nested execution whose parent waits (`.sync`) answers its task.
+                    if let Some(parent) = record.info.started_by.as_ref().filter(|p| p.waits()) {
+                        let closed = self.store.execution(arn).await?;
+                        let sync2 = parent.pattern == asl::resource::Pattern::Sync2;
+                        let outcome = crate::render::nested_result(&closed, sync2);
+                        outgoing.push(driver::task_result(
+                            &parent.execution_arn,
+                            parent.run.clone(),
+                            parent.task_id,
+                            outcome,
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Hands deliveries over, many at once (a Map may start thousands of children).
