@@ -194,17 +194,10 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
                     inline.push_back((driver::task_result(arn, run, request.task_id, outcome), true));
                 }
                 Action::Report { child, report } => {
-                    outgoing.extend(driver::report(&*self.store, arn, &child, &report).await?);
+                    outgoing.push(driver::report(&*self.store, arn, &child, &report).await?);
                 }
-                Action::Stage { run, generation, specs } => {
-                    self.store.stage_children(arn, &run, generation, &specs).await?;
-                }
-                Action::AbortTallied { run, generation, tally } => {
-                    outgoing.extend(driver::abort_tallied(&*self.store, arn, &run, generation, tally).await?);
-                }
-                Action::Collect { run, generation, total, tally } => {
-                    let collected = driver::collect(&*self.store, arn, &run, generation, total, tally).await?;
-                    inline.push_back((collected, true));
+                Action::Collect { run, generation, total } => {
+                    inline.push_back((driver::collect(&*self.store, arn, &run, generation, total).await?, true));
                 }
                 Action::Close(_) => {
                     // A nested execution whose parent waits (`.sync`) answers its task.
