@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use clap::Args;
 use runtime::catalog::Catalog;
 use runtime::stepper::{Carrier, Stepper};
-use runtime::{Clock, Delivery, MemoryStateStore, ParkingInvoker, StateStore};
+use runtime::{Clock, Delivery, MemoryStateStore, MockConfig, MockInvoker, ParkingInvoker, StateStore};
 use tokio::sync::mpsc;
 
 /// Arguments of `switchyard serve`.
@@ -40,6 +41,32 @@ pub struct ServeArgs {
     /// The account in ARNs.
     #[arg(long, default_value = runtime::LOCAL_ACCOUNT)]
     account: String,
+    /// A Step Functions Local MockConfigFile answering Task states (as `run --mocks` takes it):
+    /// each execution uses the mocks of its state machine (by name) in `--test-case`.
+    #[arg(long, alias = "mock-config", requires = "test_case")]
+    mocks: Option<PathBuf>,
+    /// The test case of the mock file to use.
+    #[arg(long, requires = "mocks")]
+    test_case: Option<String>,
+    /// How often the recovery pass re-delivers what no one carries on (the first runs at start-up).
+    #[arg(long, default_value_t = 60_000, hide = true)]
+    recovery_interval_ms: u64,
+}
+
+/// Executions a recovery pass works on at once (the rest of the process keeps answering).
+const RECOVERY_CONCURRENCY: usize = 4;
+/// The first retry of a failed delivery waits about this long; each next one twice as long.
+const RETRY_BASE_MS: u64 = 100;
+/// The longest wait between two retries of a delivery.
+const RETRY_CAP_MS: u64 = 30_000;
+
+/// How long to wait before retry `attempt` (0-based) of a failed delivery:
+/// exponential from [`RETRY_BASE_MS`], capped at [`RETRY_CAP_MS`], scaled
+/// by `jitter` (in 0..1: "full jitter" between half and all of it, so
+/// retries of many deliveries spread out).
+fn retry_delay(attempt: u32, jitter: f64) -> Duration {
+    let ceiling = RETRY_BASE_MS.saturating_mul(1u64 << attempt.min(20)).min(RETRY_CAP_MS);
+    Duration::from_millis((ceiling as f64 * (0.5 + jitter.clamp(0.0, 1.0) / 2.0)) as u64)
 }
 
 /// Hands deliveries to the in-process stepper loop.
@@ -56,6 +83,11 @@ type Shared<S> = Arc<Api<S, Channel>>;
 
 /// Serves until the process is stopped.
 pub fn serve(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
+    // One readable line per operator event (retries, recoveries) on stderr;
+    // RUST_LOG narrows or widens it.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).init();
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tokio.block_on(async {
         match &args.dynamodb_endpoint {
@@ -99,29 +131,59 @@ async fn host<S: StateStore + Catalog>(
         }),
     };
     let api: Shared<S> = Arc::new(Api::new(store.clone(), carrier.clone(), Clock::Real, config));
-    // Nested executions start through the same API.
-    let invoker = NestedInvoker::new(api.clone(), router);
+    // Nested executions start through the same API; mocked states answer first.
+    let nested = NestedInvoker::new(api.clone(), router);
+    let invoker = match (&args.mocks, &args.test_case) {
+        (Some(file), Some(case)) => {
+            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let mocks = MockConfig::parse_str(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a valid mock file: {e}", file.display()))?;
+            MockInvoker::for_case(&mocks, case, nested).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+        }
+        _ => MockInvoker::passthrough(nested),
+    };
     let stepper = Arc::new(
         Stepper::new(store.clone(), Arc::new(invoker), carrier.clone(), Clock::Real)
             // Timers are slept in this process: no hand-over needed.
             .with_max_sleep_ms(i64::MAX / 2),
     );
+    let deliveries = stepper.clone();
     tokio::spawn(async move {
         while let Some(delivery) = rx.recv().await {
-            let stepper = stepper.clone();
+            let stepper = deliveries.clone();
             tokio::spawn(async move {
-                // Like Lambda's asynchronous invocation: two retries, then the delivery is reported lost.
-                for attempt in 0..3u32 {
-                    match stepper.handle(delivery.clone()).await {
-                        Ok(_) => return,
-                        Err(e) => {
-                            eprintln!("switchyard: delivery to {} failed: {e}", delivery.execution_arn);
-                            tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
-                        }
-                    }
+                // Never given up: retried with backoff until applied. The run stays
+                // marked as carried meanwhile, so a recovery pass leaves it alone.
+                let _hold = stepper.hold(&delivery.execution_arn, &delivery.run);
+                let mut attempt = 0u32;
+                while let Err(e) = stepper.handle(delivery.clone()).await {
+                    let delay = retry_delay(attempt, rand::random::<f64>());
+                    tracing::warn!(execution = %delivery.execution_arn, run = %delivery.run, cause = %delivery.cause(),
+                        attempt = attempt + 1, retry_in_ms = delay.as_millis() as u64, error = %e, "delivery failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    attempt = attempt.saturating_add(1);
                 }
-                eprintln!("switchyard: gave up a delivery to {}", delivery.execution_arn);
             });
+        }
+    });
+    // Recovery: at start-up (executions a killed process left running,
+    // timers included) and then every interval (whatever was lost since).
+    let interval = Duration::from_millis(args.recovery_interval_ms.max(1));
+    tokio::spawn(async move {
+        loop {
+            match runtime::recovery::recover_all(stepper.clone(), RECOVERY_CONCURRENCY).await {
+                Ok(done) if done.redone + done.retired + done.failed > 0 => tracing::info!(
+                    executions = done.executions,
+                    redone = done.redone,
+                    transitions = done.transitions,
+                    retired = done.retired,
+                    failed = done.failed,
+                    "recovery pass"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "recovery pass failed; trying again at the next"),
+            }
+            tokio::time::sleep(interval).await;
         }
     });
     let app = axum::Router::new()
@@ -173,4 +235,17 @@ async fn handle<S: StateStore + Catalog>(
     let answer = api::route(&api, request).await;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, [(header::CONTENT_TYPE, answer.content_type)], answer.body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_the_cap() {
+        let no_jitter: Vec<u64> = (0..12).map(|a| retry_delay(a, 1.0).as_millis() as u64).collect();
+        assert_eq!(no_jitter, [100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000, 30000]);
+        assert_eq!(retry_delay(3, 0.0), Duration::from_millis(400));
+        assert_eq!(retry_delay(u32::MAX, 0.5), Duration::from_millis(22_500));
+    }
 }

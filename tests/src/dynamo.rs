@@ -314,6 +314,22 @@ impl<S: StateStore> StateStore for FaultyStore<S> {
     async fn history(&self, arn: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         self.inner.history(arn).await
     }
+
+    async fn newest_steps(&self, arn: &str) -> Result<Vec<runtime::NewestStep>, StoreError> {
+        self.inner.newest_steps(arn).await
+    }
+
+    async fn running_executions(
+        &self,
+        limit: usize,
+        token: Option<&str>,
+    ) -> Result<runtime::catalog::Page<String>, StoreError> {
+        self.inner.running_executions(limit, token).await
+    }
+
+    async fn retire(&self, arn: &str) -> Result<(), StoreError> {
+        self.inner.retire(arn).await
+    }
 }
 
 /// Runs `f` on a multi-threaded tokio runtime (the SDK's clients need one).

@@ -10,6 +10,7 @@
 //! | `EX#<arn>` | `STEP#<run>#<version, 20 digits>` | the run's snapshot after the step, its events and effects (deflated JSON), its cause and time |
 //! | `EX#<arn>` | `DONE#<parent run>#<generation>#<index, 10 digits>` | a child's outcome, put once |
 //! | `EX#<arn>` | `BLOB#<run>#<version>#<nonce>#<part>` | the body of a step too large for one item |
+//! | `RUNNING#<shard>` | `<arn>` | the execution may still be running (see [`crate::running`]) |
 //! | `EX#<arn>` | `PAYLOAD#<sha-256>#<part>` | a large text kept once (a state input referenced by many snapshots, the execution input, the definition, the output), in parts below the item limit |
 //!
 //! A step is written with `attribute_not_exists(pk)`: the first writer of a
@@ -33,10 +34,11 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ReturnConsumedCapacity, ScalarAttributeType,
 };
 use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus};
+use runtime::catalog::Page;
 use runtime::merge::{LoggedStep, merge};
 use runtime::store::{
-    Checkout, CommitOutcome, ExecutionFacts, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord,
-    StoreError,
+    Checkout, CommitOutcome, ExecutionFacts, ExecutionRecord, ExecutionSummary, NewestStep, RecordedEvent, StateStore,
+    StepRecord, StoreError,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -253,6 +255,14 @@ fn step_sk(run: &RunId, version: u64) -> String {
     format!("STEP#{}#{version:020}", run.0)
 }
 
+/// The run and version a `STEP#<run>#<version>` key names.
+fn step_key(sk: &str) -> Result<(RunId, u64), StoreError> {
+    let rest = sk.strip_prefix("STEP#").ok_or_else(|| corrupt(format!("step key {sk}")))?;
+    let cut = rest.rfind('#').ok_or_else(|| corrupt(format!("step key {sk}")))?;
+    let version: u64 = rest[cut + 1..].parse().map_err(corrupt)?;
+    Ok((RunId(rest[..cut].to_string()), version))
+}
+
 fn done_prefix(parent: &RunId, generation: u64) -> String {
     format!("DONE#{}#{generation}#", parent.0)
 }
@@ -290,6 +300,11 @@ impl DynamoStateStore {
     /// Request and capacity counters.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// The DynamoDB client (a second store on the same table, as another process would have it).
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     /// The table name.
@@ -721,11 +736,15 @@ impl StateStore for DynamoStateStore {
         summary.insert("redriveCount".to_string(), AttributeValue::N(info.redrive_count.to_string()));
         // Both at once, both only if new: an execution that exists keeps its
         // record and its summary, whichever of the two answers first.
-        let (record, listed) = tokio::join!(self.put_if_absent(item), self.put_if_absent(summary));
+        // The running-list marker goes with them (a marker of an execution that
+        // existed already is harmless: recovery retires it once it sees the end).
+        let (record, listed, marked) =
+            tokio::join!(self.put_if_absent(item), self.put_if_absent(summary), self.mark_running(&arn));
         if !record? {
             return Err(StoreError::ExecutionAlreadyExists(arn));
         }
         listed?;
+        marked?;
         if self.remember {
             self.unstarted.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.clone());
             self.keep_facts(ExecutionFacts { info, definition, definition_text });
@@ -849,6 +868,12 @@ impl StateStore for DynamoStateStore {
         self.remember((arn.to_string(), run.id.clone()), &run, &cause_text);
         if let Some(summary) = ExecutionSummary::after_step(&run, &body.history) {
             self.put_summary(arn, &summary).await?;
+            // Off the running list once ended, back on it when redriven.
+            if summary.status == RunStatus::Running {
+                self.mark_running(arn).await?;
+            } else {
+                self.unmark_running(arn).await?;
+            }
         }
         Ok(CommitOutcome::Committed { ids: Vec::new(), history: body.history, effects: body.effects })
     }
@@ -882,21 +907,47 @@ impl StateStore for DynamoStateStore {
         items.iter().map(|item| serde_json::from_str(get_s(item, "outcome")?).map_err(corrupt)).collect()
     }
 
+    async fn newest_steps(&self, arn: &str) -> Result<Vec<NewestStep>, StoreError> {
+        // Step keys sort by run, then version: the last item of each run is its newest.
+        let items = self.query_prefix(arn, "STEP#").await?;
+        let mut newest: Vec<(RunId, u64, &HashMap<String, AttributeValue>)> = Vec::new();
+        for item in &items {
+            let (run, version) = step_key(get_s(item, "sk")?)?;
+            match newest.last_mut() {
+                Some(last) if last.0 == run => *last = (run, version, item),
+                _ => newest.push((run, version, item)),
+            }
+        }
+        let mut steps = Vec::with_capacity(newest.len());
+        for (run, version, item) in newest {
+            let body = self.body(arn, item).await?;
+            let status = body.run.get("status").cloned().ok_or_else(|| corrupt(format!("status of run {run}")))?;
+            steps.push(NewestStep {
+                run,
+                version,
+                status: serde_json::from_value(status).map_err(corrupt)?,
+                cause: get_s(item, "cause")?.to_string(),
+                effects: body.effects,
+            });
+        }
+        Ok(steps)
+    }
+
+    async fn running_executions(&self, limit: usize, token: Option<&str>) -> Result<Page<String>, StoreError> {
+        self.running_page(limit, token).await
+    }
+
+    async fn retire(&self, arn: &str) -> Result<(), StoreError> {
+        self.unmark_running(arn).await
+    }
+
     async fn history(&self, arn: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         let items = self.query_prefix(arn, "STEP#").await?;
         let mut steps = Vec::with_capacity(items.len());
         for item in &items {
-            let sk = get_s(item, "sk")?;
-            let rest = &sk["STEP#".len()..];
-            let cut = rest.rfind('#').ok_or_else(|| corrupt(format!("step key {sk}")))?;
-            let version: u64 = rest[cut + 1..].parse().map_err(corrupt)?;
+            let (run, version) = step_key(get_s(item, "sk")?)?;
             let body = self.body(arn, item).await?;
-            steps.push(LoggedStep {
-                run: RunId(rest[..cut].to_string()),
-                version,
-                at_ms: get_n(item, "at")?,
-                events: body.history,
-            });
+            steps.push(LoggedStep { run, version, at_ms: get_n(item, "at")?, events: body.history });
         }
         Ok(merge(steps))
     }

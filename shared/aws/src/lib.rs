@@ -9,6 +9,7 @@ pub mod dynamo;
 pub mod dynamodb_invoker;
 pub mod lambda_invoker;
 pub mod router;
+pub mod running;
 pub mod timer_rows;
 pub mod timers;
 

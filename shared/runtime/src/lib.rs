@@ -13,6 +13,7 @@ pub mod local;
 pub mod memory;
 pub mod merge;
 pub mod mock;
+pub mod recovery;
 pub mod render;
 pub mod stepper;
 pub mod store;
@@ -25,8 +26,8 @@ pub use local::{LocalRuntime, Observer, RuntimeError};
 pub use memory::MemoryStateStore;
 pub use mock::{MockConfig, MockInvoker};
 pub use store::{
-    Checkout, CommitOutcome, ExecutionFacts, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord,
-    StoreError,
+    Checkout, CommitOutcome, ExecutionFacts, ExecutionRecord, ExecutionSummary, NewestStep, RecordedEvent, StateStore,
+    StepRecord, StoreError,
 };
 
 /// The account id of executions run locally (as Step Functions Local uses).

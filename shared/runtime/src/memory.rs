@@ -9,8 +9,8 @@ use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, Prev, Run, RunId}
 
 use crate::catalog::{Catalog, ExecutionListing, Page, StateMachine, listing_key};
 use crate::store::{
-    Checkout, CommitOutcome, ExecutionFacts, ExecutionRecord, ExecutionSummary, RecordedEvent, StateStore, StepRecord,
-    StoreError,
+    Checkout, CommitOutcome, ExecutionFacts, ExecutionRecord, ExecutionSummary, NewestStep, RecordedEvent, StateStore,
+    StepRecord, StoreError,
 };
 
 /// Keeps everything in process memory, behind one lock.
@@ -23,6 +23,7 @@ pub struct MemoryStateStore {
 /// What is kept of a run's newest step besides its snapshot.
 struct Latest {
     version: u64,
+    status: engine::RunStatus,
     cause: String,
     effects: Vec<Effect>,
 }
@@ -186,7 +187,10 @@ impl StateStore for MemoryStateStore {
                 exec.history.push(RecordedEvent { id, previous_event_id: previous, event: event.clone() });
                 ids.push((id, previous));
             }
-            exec.steps.insert(run.id.clone(), Latest { version: run.version, cause, effects: effects.clone() });
+            exec.steps.insert(
+                run.id.clone(),
+                Latest { version: run.version, status: run.status, cause, effects: effects.clone() },
+            );
             exec.runs.insert(run.id.clone(), run);
             Ok(CommitOutcome::Committed { ids, history, effects })
         })();
@@ -237,6 +241,55 @@ impl StateStore for MemoryStateStore {
     fn history(&self, arn: &str) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send {
         let result = self.lock().get(arn).map(|e| e.history.clone()).ok_or_else(|| missing(arn));
         async move { result }
+    }
+
+    fn newest_steps(&self, arn: &str) -> impl Future<Output = Result<Vec<NewestStep>, StoreError>> + Send {
+        let result = self
+            .lock()
+            .get(arn)
+            .map(|e| {
+                let mut steps: Vec<NewestStep> = e
+                    .steps
+                    .iter()
+                    .map(|(run, l)| NewestStep {
+                        run: run.clone(),
+                        version: l.version,
+                        status: l.status,
+                        cause: l.cause.clone(),
+                        effects: l.effects.clone(),
+                    })
+                    .collect();
+                steps.sort_by(|a, b| a.run.cmp(&b.run));
+                steps
+            })
+            .ok_or_else(|| missing(arn));
+        async move { result }
+    }
+
+    /// Lists the executions whose summary says RUNNING (the list is derived, so never stale).
+    fn running_executions(
+        &self,
+        limit: usize,
+        token: Option<&str>,
+    ) -> impl Future<Output = Result<Page<String>, StoreError>> + Send {
+        let mut arns: Vec<String> = self
+            .lock()
+            .values()
+            .filter(|e| e.record.summary.status == engine::RunStatus::Running)
+            .map(|e| e.record.info.execution_arn.clone())
+            .filter(|arn| token.is_none_or(|t| arn.as_str() > t))
+            .collect();
+        arns.sort();
+        let next = (arns.len() > limit).then(|| {
+            arns.truncate(limit);
+            arns.last().cloned().unwrap_or_default()
+        });
+        std::future::ready(Ok(Page { items: arns, next }))
+    }
+
+    /// Nothing to drop: the running list is derived from the summaries.
+    async fn retire(&self, _arn: &str) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 

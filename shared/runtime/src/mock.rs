@@ -199,6 +199,8 @@ fn parse_response(value: &Value, pointer: &str) -> Result<MockedResponse, MockCo
 /// Answers Task states from a test case of a mock file; other states go to `fallback`.
 pub struct MockInvoker<F = NoInvoker> {
     mocks: HashMap<String, MockedResponse>,
+    /// Mocks by state machine name then Task state, for an invoker serving many machines.
+    by_machine: HashMap<String, HashMap<String, MockedResponse>>,
     counts: Mutex<HashMap<(String, String), u32>>,
     fallback: F,
 }
@@ -213,14 +215,19 @@ impl MockInvoker<NoInvoker> {
 impl MockInvoker<NoInvoker> {
     /// No mocks: every Task goes to [`NoInvoker`].
     pub fn none() -> Self {
-        MockInvoker { mocks: HashMap::new(), counts: Mutex::new(HashMap::new()), fallback: NoInvoker }
+        MockInvoker {
+            mocks: HashMap::new(),
+            by_machine: HashMap::new(),
+            counts: Mutex::new(HashMap::new()),
+            fallback: NoInvoker,
+        }
     }
 }
 
 impl<F: TaskInvoker> MockInvoker<F> {
     /// No mocks: every Task goes to `fallback`.
     pub fn passthrough(fallback: F) -> Self {
-        MockInvoker { mocks: HashMap::new(), counts: Mutex::new(HashMap::new()), fallback }
+        MockInvoker { mocks: HashMap::new(), by_machine: HashMap::new(), counts: Mutex::new(HashMap::new()), fallback }
     }
 
     /// The mocks of `case` for `machine`, with `fallback` for unmocked states.
@@ -230,7 +237,28 @@ impl<F: TaskInvoker> MockInvoker<F> {
             .iter()
             .filter_map(|(state, response)| config.responses.get(response).map(|r| (state.clone(), r.clone())))
             .collect();
-        Ok(MockInvoker { mocks, counts: Mutex::new(HashMap::new()), fallback })
+        Ok(MockInvoker { mocks, by_machine: HashMap::new(), counts: Mutex::new(HashMap::new()), fallback })
+    }
+
+    /// The mocks of test case `case` for every state machine of the file
+    /// that has it (a server running many machines: `switchyard serve`),
+    /// chosen by the execution's state machine name; machines without the
+    /// case and unmocked states go to `fallback`. Fails when no machine has the case.
+    pub fn for_case(config: &MockConfig, case: &str, fallback: F) -> Result<Self, String> {
+        let mut by_machine = HashMap::new();
+        for (machine, cases) in &config.state_machines {
+            if let Some(states) = cases.get(case) {
+                let mocks = states
+                    .iter()
+                    .filter_map(|(state, response)| config.responses.get(response).map(|r| (state.clone(), r.clone())))
+                    .collect();
+                by_machine.insert(machine.clone(), mocks);
+            }
+        }
+        if by_machine.is_empty() {
+            return Err(format!("no state machine of the mock file has a test case '{case}'"));
+        }
+        Ok(MockInvoker { mocks: HashMap::new(), by_machine, counts: Mutex::new(HashMap::new()), fallback })
     }
 
     /// True when `state` has a mock in this test case.
@@ -249,7 +277,11 @@ impl<F: TaskInvoker> MockInvoker<F> {
 
 impl<F: TaskInvoker> TaskInvoker for MockInvoker<F> {
     fn invoke(&self, execution: &ExecutionInfo, request: &TaskRequest) -> impl Future<Output = TaskOutcome> + Send {
-        let mocked = self.mocks.get(&request.state_name).map(|response| {
+        let response = match self.by_machine.get(&execution.state_machine_name) {
+            Some(states) => states.get(&request.state_name),
+            None => self.mocks.get(&request.state_name),
+        };
+        let mocked = response.map(|response| {
             let n = self.next_count(&execution.execution_arn, &request.state_name);
             match response.answer(n) {
                 Some(MockAnswer::Return(v)) => TaskOutcome::Succeeded(v.clone()),

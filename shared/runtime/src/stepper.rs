@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::driver::{self, Action, Applied, Delivery};
 use crate::entropy::OsEntropy;
 use crate::invoker::TaskInvoker;
-use crate::store::{ExecutionFacts, StateStore, StoreError};
+use crate::store::{ExecutionFacts, NewestStep, StateStore, StoreError};
 
 /// How deliveries travel between invocations (Lambda async invoke in AWS, a queue in tests).
 pub trait Carrier: Clone + Send + Sync + 'static {
@@ -62,6 +62,29 @@ pub struct Stepper<S, I, C> {
     /// lands here again needs no redo (one that lands elsewhere redoes them,
     /// which is harmless).
     performed: Mutex<HashSet<(String, RunId, u64)>>,
+    /// Runs this process is carrying a delivery for at the moment (how
+    /// many): a recovery pass leaves them alone.
+    busy: Busy,
+}
+
+type Busy = Arc<Mutex<HashMap<(String, RunId), usize>>>;
+
+/// A run marked as carried by this process (see [`Stepper::hold`]); the mark goes when this is dropped.
+pub struct Hold {
+    busy: Busy,
+    key: (String, RunId),
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = busy.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                busy.remove(&self.key);
+            }
+        }
+    }
 }
 
 /// Steps remembered as performed at most; past it the memory starts afresh.
@@ -79,6 +102,7 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
             fan_out: 32,
             records: Mutex::new(HashMap::new()),
             performed: Mutex::new(HashSet::new()),
+            busy: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -91,6 +115,11 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
     /// The store.
     pub fn store(&self) -> &Arc<S> {
         &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The carrier.
@@ -110,6 +139,7 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
 
     /// Handles one delivery.
     pub async fn handle(&self, mut delivery: Delivery) -> Result<Handled, StepperError> {
+        let _hold = self.hold(&delivery.execution_arn, &delivery.run);
         let mut handled = Handled::default();
         if let Some(due) = delivery.not_before_ms {
             let wait = due - self.clock.now_ms();
@@ -132,16 +162,65 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
             delivery.not_before_ms = None;
         }
         let record = self.record(&delivery.execution_arn).await?;
+        let origin = delivery.cause();
+        let inline = VecDeque::from([(delivery, false)]);
+        self.drain(&record, &origin, inline, Vec::new(), Vec::new(), handled).await
+    }
+
+    /// Carries out again the effects of a run's newest step, as a recovery
+    /// pass read it from the table — unless this process is carrying that
+    /// run already (a delivery in hand, a timer asleep, a task awaited) or
+    /// has carried out that very step (its deliveries are on their way).
+    /// `None` when it was skipped. What follows inline (a task's answer,
+    /// collected outcomes) is applied as [`Stepper::handle`] applies it, with
+    /// the step's first cause as origin.
+    pub async fn resume(&self, arn: &str, step: NewestStep) -> Result<Option<Handled>, StepperError> {
+        if step.effects.is_empty() || self.carries(arn, &step.run, step.version) {
+            return Ok(None);
+        }
+        let _hold = self.hold(arn, &step.run);
+        let record = self.record(arn).await?;
+        let origin = step.cause.split('|').next().unwrap_or_default().to_string();
+        let (mut inline, mut outgoing) = (VecDeque::new(), Vec::new());
+        let steps = vec![(step.run.clone(), step.version)];
+        self.perform(&record, &step.run, step.effects, &mut inline, &mut outgoing).await?;
+        self.drain(&record, &origin, inline, outgoing, steps, Handled::default()).await.map(Some)
+    }
+
+    /// Marks `run` as carried by this process until the returned guard is
+    /// dropped: a recovery pass leaves it alone meanwhile. A carrier that
+    /// retries a failed delivery holds it across the retries.
+    pub fn hold(&self, arn: &str, run: &RunId) -> Hold {
+        let key = (arn.to_string(), run.clone());
+        *self.busy.lock().unwrap_or_else(|e| e.into_inner()).entry(key.clone()).or_insert(0) += 1;
+        Hold { busy: self.busy.clone(), key }
+    }
+
+    /// Whether this process is carrying `run`, or carried out its step `version`.
+    fn carries(&self, arn: &str, run: &RunId, version: u64) -> bool {
+        let key = (arn.to_string(), run.clone());
+        self.busy.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&key)
+            || self.performed.lock().unwrap_or_else(|e| e.into_inner()).contains(&(key.0, key.1, version))
+    }
+
+    /// Applies the queued deliveries of one invocation in order (each may
+    /// queue more: a task's answer, collected outcomes), carries out the
+    /// steps' effects, then hands `outgoing` over and remembers `steps` as performed.
+    async fn drain(
+        &self,
+        record: &ExecutionFacts,
+        origin: &str,
+        mut inline: VecDeque<(Delivery, bool)>,
+        mut outgoing: Vec<Delivery>,
+        mut steps: Vec<(RunId, u64)>,
+        mut handled: Handled,
+    ) -> Result<Handled, StepperError> {
         let arn = record.info.execution_arn.clone();
         let mut entropy = OsEntropy::new();
-        let origin = delivery.cause();
-        let mut inline = VecDeque::from([(delivery, false)]);
-        let mut outgoing = Vec::new();
-        let mut steps = Vec::new();
         while let Some((d, made_here)) = inline.pop_front() {
             let mut ctx = Ctx { now_ms: self.clock.now_ms(), entropy: &mut entropy };
-            let origin = made_here.then_some(origin.as_str());
-            let (run, effects) = match driver::apply(&*self.store, &record, d, &mut ctx, origin).await? {
+            let origin = made_here.then_some(origin);
+            let (run, effects) = match driver::apply(&*self.store, record, d, &mut ctx, origin).await? {
                 Applied::Committed { run, effects, version, .. } => {
                     handled.transitions += 1;
                     steps.push((run.clone(), version));
@@ -157,7 +236,7 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
                 }
                 Applied::Dropped => continue,
             };
-            self.perform(&record, &run, effects, &mut inline, &mut outgoing).await?;
+            self.perform(record, &run, effects, &mut inline, &mut outgoing).await?;
         }
         handled.dispatched += outgoing.len() as u32;
         self.dispatch_all(outgoing).await?;

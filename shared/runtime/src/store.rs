@@ -9,6 +9,8 @@ use asl::Definition;
 use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus};
 use serde_json::Value;
 
+use crate::catalog::Page;
+
 /// Errors of a store adapter (I/O, throttling, corrupt items). A lost race
 /// is not an error: see [`CommitOutcome`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,6 +42,22 @@ pub struct StepRecord {
     pub effects: Vec<Effect>,
     /// What caused the step (see `Delivery::cause`).
     pub cause: String,
+}
+
+/// The newest committed step of one run, as the recovery pass reads it from
+/// the table: enough to carry out that step's effects again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewestStep {
+    /// The run.
+    pub run: RunId,
+    /// The step's version (the run's newest).
+    pub version: u64,
+    /// The run's status after the step.
+    pub status: RunStatus,
+    /// What caused the step (see `Delivery::cause`).
+    pub cause: String,
+    /// The step's effects.
+    pub effects: Vec<Effect>,
 }
 
 /// A run handed out for one transition, with the cause of its newest step.
@@ -253,6 +271,25 @@ pub trait StateStore: Send + Sync + 'static {
         generation: u64,
         total: u32,
     ) -> impl Future<Output = Result<Vec<ChildOutcome>, StoreError>> + Send;
+
+    /// The newest step of every run of the execution that has one, read
+    /// from the table (never from a cache): what a recovery pass redoes.
+    fn newest_steps(&self, arn: &str) -> impl Future<Output = Result<Vec<NewestStep>, StoreError>> + Send;
+
+    /// The ARNs of executions that may still be running, at most `limit` at
+    /// a time (`next` continues), in an order of the store's choosing: every
+    /// RUNNING execution is listed; one that ended may be listed until
+    /// [`StateStore::retire`] drops it (a crash between its last step and its
+    /// removal from the list leaves it there).
+    fn running_executions(
+        &self,
+        limit: usize,
+        token: Option<&str>,
+    ) -> impl Future<Output = Result<Page<String>, StoreError>> + Send;
+
+    /// Drops an execution whose root run has ended from
+    /// [`StateStore::running_executions`]; idempotent.
+    fn retire(&self, arn: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The merged history, oldest first.
     fn history(&self, arn: &str) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
