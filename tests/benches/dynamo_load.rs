@@ -4,21 +4,21 @@
 //! carried by an in-process queue. Reports transitions per second, p50/p99
 //! transition latency, DynamoDB requests and capacity units per transition
 //! (counted from the responses, so deterministic), and, in the same run, the
-//! rate of bare conditional PutItem requests of the same item size.
+//! rate of bare conditional PutItem requests of the same item size, and the
+//! hottest partition key's writes in its busiest second.
 //!
 //! `cargo bench -p switchyard-tests --bench dynamo_load` (starts DynamoDB Local
 //! through scripts/dynamodb-local.sh unless SWITCHYARD_DYNAMODB_ENDPOINT is set).
 //! Options through the environment: `LOAD_CONCURRENCY` (8), `LOAD_EXECUTIONS` (400).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_adapters::{DynamoStateStore, MetricsSnapshot};
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_adapters::{DynamoStateStore, KeyWrites, MetricsSnapshot};
 use runtime::stepper::Stepper;
 use runtime::{Clock, Delivery, NoInvoker, StateStore};
 use serde_json::json;
+use switchyard_tests::bench::{Budget, Shape, bare_puts, env_usize, percentile};
 use switchyard_tests::dynamo::{Queue, client, fresh_store};
 
 fn workflow() -> serde_json::Value {
@@ -42,11 +42,6 @@ fn input(k: usize) -> serde_json::Value {
         "total": 146.0, "currency": "EUR", "address": {"street": "1 Main St", "city": "Springfield", "zip": "12345"}}})
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 /// What the executions of a run of the benchmark did.
 #[derive(Default)]
 struct Totals {
@@ -57,6 +52,16 @@ struct Totals {
     steady_transitions: u64,
     /// Everything, execution-level requests included.
     all: MetricsSnapshot,
+    /// The partition key with the most writes in one second (of any lane's store).
+    hottest: Option<KeyWrites>,
+}
+
+/// The busier of two keys.
+fn hotter(a: Option<KeyWrites>, b: Option<KeyWrites>) -> Option<KeyWrites> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.peak_per_second > a.peak_per_second { b } else { a }),
+        (a, b) => a.or(b),
+    }
 }
 
 fn add(a: &mut MetricsSnapshot, before: MetricsSnapshot, after: MetricsSnapshot) {
@@ -135,72 +140,9 @@ async fn run_executions(
         add(&mut sum.steady, MetricsSnapshot::default(), lane.steady);
         add(&mut sum.all, MetricsSnapshot::default(), lane.all);
         sum.steady_transitions += lane.steady_transitions;
+        sum.hottest = hotter(sum.hottest.take(), store.metrics().hottest_keys(1).pop());
     }
     (sum, wall)
-}
-
-/// Bare conditional PutItem requests of `size` bytes, `concurrency` at a time, for about `duration`.
-/// `round` keeps each call's keys apart.
-async fn bare_puts(
-    table: &str,
-    size: usize,
-    concurrency: usize,
-    duration: Duration,
-    shaped: bool,
-    round: usize,
-) -> f64 {
-    let client = client().await;
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for lane in 0..concurrency {
-        let (client, table) = (client.clone(), table.to_string());
-        tasks.push(tokio::spawn(async move {
-            let mut n = 0u64;
-            let body = "x".repeat(size.saturating_sub(60));
-            while started.elapsed() < duration {
-                let mut item = HashMap::new();
-                let mut rcc = None;
-                if shaped {
-                    item.insert(
-                        "pk".to_string(),
-                        AttributeValue::S(format!(
-                            "EX#arn:aws:states:us-east-1:123456789012:execution:load:shaped-{round}-{lane}"
-                        )),
-                    );
-                    item.insert("sk".to_string(), AttributeValue::S(format!("STEP##{n:020}")));
-                    item.insert("cause".to_string(), AttributeValue::S(format!("event|{n}")));
-                    item.insert("at".to_string(), AttributeValue::N("1763776000000".to_string()));
-                    let bytes: Vec<u8> = (0..size.saturating_sub(160)).map(|i| (i * 7919 % 251) as u8).collect();
-                    item.insert("body".to_string(), AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(bytes)));
-                    rcc = Some(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total);
-                } else {
-                    item.insert("pk".to_string(), AttributeValue::S(format!("BARE#{round}#{lane}")));
-                    item.insert("sk".to_string(), AttributeValue::S(format!("STEP##{n:020}")));
-                    item.insert("body".to_string(), AttributeValue::S(body.clone()));
-                }
-                client
-                    .put_item()
-                    .table_name(&table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .set_return_consumed_capacity(rcc)
-                    .send()
-                    .await
-                    .expect("put");
-                n += 1;
-            }
-            n
-        }));
-    }
-    let mut total = 0;
-    for t in tasks {
-        total += t.await.expect("lane");
-    }
-    total as f64 / started.elapsed().as_secs_f64()
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// Rounds the measurements are interleaved in, so that a drift of the shared
@@ -224,8 +166,9 @@ fn main() {
         let (mut puts, mut shaped_puts) = (0.0, 0.0);
         for round in 0..ROUNDS {
             let slice = Duration::from_millis(2500);
-            puts += bare_puts(&table, step_bytes as usize, concurrency, slice, false, round).await;
-            shaped_puts += bare_puts(&table, step_bytes as usize, concurrency, slice, true, round).await;
+            let (client, size, slice) = (client().await, step_bytes as usize, Budget::For(slice));
+            puts += bare_puts(&client, &table, size, concurrency, slice, Shape::Plain, round).await.expect("puts");
+            shaped_puts += bare_puts(&client, &table, size, concurrency, slice, Shape::Step, round).await.expect("puts");
             for (m, (cold, _)) in modes.iter().enumerate() {
                 let first = 1000 + m * 100_000 + round * per_round;
                 let (part, wall) =
@@ -235,6 +178,7 @@ fn main() {
                 add(&mut sum.steady, MetricsSnapshot::default(), part.steady);
                 add(&mut sum.all, MetricsSnapshot::default(), part.all);
                 sum.steady_transitions += part.steady_transitions;
+                sum.hottest = hotter(sum.hottest.take(), part.hottest);
                 *time += wall;
             }
         }
@@ -276,6 +220,12 @@ fn main() {
                 per_exec(all.rcu),
                 per_exec(all.wcu)
             );
+            if let Some(hot) = &totals.hottest {
+                println!(
+                    "  hottest partition key       {} writes in its busiest second ({} in all; {})",
+                    hot.peak_per_second, hot.writes, hot.pk
+                );
+            }
         }
         println!("bare conditional PutItem of {step_bytes:.0} bytes, {concurrency} at a time: {put_rate:.0} per second");
         println!("  the same with a step item's key, attributes and binary body, counting capacity: {shaped_rate:.0} per second");

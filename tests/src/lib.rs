@@ -2,6 +2,7 @@
 //! runtime on the in-memory store, with a virtual clock starting at a fixed
 //! instant and seeded randomness, so outputs and histories are exact.
 
+pub mod bench;
 pub mod dynamo;
 
 use std::future::Future;

@@ -79,6 +79,7 @@ struct KeyCounter {
 
 /// Writes to one partition key, from [`Metrics::hottest_keys`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct KeyWrites {
     /// The partition key (`pk`).
     pub pk: String,
