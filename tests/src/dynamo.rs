@@ -311,6 +311,61 @@ impl<S: StateStore> StateStore for FaultyStore<S> {
         self.inner.child_outcomes(arn, parent, generation, total).await
     }
 
+    async fn stage_children(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        specs: &[engine::ChildSpec],
+    ) -> Result<(), StoreError> {
+        self.inner.stage_children(arn, parent, generation, specs).await
+    }
+
+    async fn staged_child(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        index: u32,
+    ) -> Result<Option<engine::ChildSpec>, StoreError> {
+        self.inner.staged_child(arn, parent, generation, index).await
+    }
+
+    async fn tally_add(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: engine::Tally,
+        indices: &[u32],
+    ) -> Result<runtime::tally::TallyState, StoreError> {
+        self.inner.tally_add(arn, parent, generation, tally, indices).await
+    }
+
+    async fn tally_fail(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: engine::Tally,
+    ) -> Result<Vec<u32>, StoreError> {
+        self.inner.tally_fail(arn, parent, generation, tally).await
+    }
+
+    async fn tally_failing(&self, arn: &str, parent: &RunId, generation: u64, index: u32) -> Result<bool, StoreError> {
+        self.inner.tally_failing(arn, parent, generation, index).await
+    }
+
+    async fn tallied_outcomes(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: engine::Tally,
+    ) -> Result<Vec<(engine::ChildOutcome, engine::ChildMark)>, StoreError> {
+        self.inner.tallied_outcomes(arn, parent, generation, tally).await
+    }
+
     async fn history(&self, arn: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         self.inner.history(arn).await
     }

@@ -208,7 +208,8 @@ fn max_concurrency_two_keeps_two_iterations_running() {
     let def = map(json!({"MaxConcurrency": 2}), waiting_processor("$"));
     let out = run(&def, json!([3, 1, 1, 1]));
     assert_eq!(out.output(), json!([3, 1, 1, 1]));
-    // Item 0 (3 s) and 1 start at once; 2 starts when 1 ends, 3 when 2 ends.
+    // Item 0 (3 s) and 1 start at once; the end of item i starts item i + 2
+    // (MaxConcurrency): 3 starts when 1 ends (1 s), 2 when 0 ends (3 s).
     let mut started: Vec<(u64, i64)> = out
         .history
         .iter()
@@ -219,8 +220,8 @@ fn max_concurrency_two_keeps_two_iterations_running() {
         })
         .collect();
     started.sort();
-    assert_eq!(started, [(0, 0), (1, 0), (2, 1000), (3, 2000)]);
-    assert_eq!(times_of(&out, "MapStateSucceeded"), [3000]);
+    assert_eq!(started, [(0, 0), (1, 0), (2, 3000), (3, 1000)]);
+    assert_eq!(times_of(&out, "MapStateSucceeded"), [4000]);
 }
 
 #[test]

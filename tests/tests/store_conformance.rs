@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use engine::{ChildOutcome, ChildReport, Ctx, Effect, EventDetails, RunId, RunStatus};
+use engine::{
+    ChildMark, ChildOutcome, ChildReport, ChildSpec, Ctx, Effect, EventDetails, Prev, RunId, RunStatus, Tally,
+};
+use runtime::tally::TallyState;
 use runtime::{CommitOutcome, MemoryStateStore, SeededEntropy, StateStore, StepRecord, StoreError};
 use serde_json::json;
 use switchyard_tests::dynamo::{block_on, fresh_store};
@@ -104,6 +107,7 @@ async fn conformance<S: StateStore>(store: S) {
             outcome: ChildOutcome::Succeeded(json!(index)),
             last_event_id: 3,
             last_state_event_id: 2,
+            tally: None,
         };
         assert!(store.put_child_outcome(&arn, &child, &report).await.expect("put"));
         let again = ChildReport { outcome: ChildOutcome::Succeeded(json!("changed")), ..report };
@@ -113,6 +117,65 @@ async fn conformance<S: StateStore>(store: S) {
         store.child_outcomes(&arn, &parent, 65, 3).await.expect("outcomes"),
         vec![ChildOutcome::Succeeded(json!(0)), ChildOutcome::Succeeded(json!(1)), ChildOutcome::Succeeded(json!(2))]
     );
+
+    // A tally of 250 children (three shards), window 2: staged specs read
+    // back; additions are idempotent and only the one that ends the last
+    // child completes it; outcomes come back with their event ids.
+    let tally = Tally { total: 250, window: 2 };
+    let specs: Vec<ChildSpec> = (2..250)
+        .map(|index| ChildSpec {
+            id: parent.child(70, index),
+            generation: 70,
+            index,
+            block: asl::Definition::ROOT,
+            input: json!({"item": index}),
+            map_state: None,
+            first_prev: Prev::Parent(3),
+            tally: Some(tally),
+        })
+        .collect();
+    store.stage_children(&arn, &parent, 70, &specs).await.expect("stage");
+    store.stage_children(&arn, &parent, 70, &specs).await.expect("stage again");
+    assert_eq!(store.staged_child(&arn, &parent, 70, 149).await.expect("staged"), Some(specs[147].clone()));
+    assert_eq!(store.staged_child(&arn, &parent, 70, 0).await.expect("staged"), None);
+    let all: Vec<u32> = (0..250).collect();
+    let state = store.tally_add(&arn, &parent, 70, tally, &all[..249]).await.expect("add");
+    assert_eq!(state, TallyState { complete: false, failing: false });
+    let state = store.tally_add(&arn, &parent, 70, tally, &all[100..200]).await.expect("add again");
+    assert_eq!(state, TallyState { complete: false, failing: false });
+    for index in [7u32, 249] {
+        let report = ChildReport {
+            parent: parent.clone(),
+            generation: 70,
+            index,
+            outcome: ChildOutcome::Succeeded(json!(index)),
+            last_event_id: 4 + index as u64,
+            last_state_event_id: 3,
+            tally: Some(tally),
+        };
+        assert!(store.put_child_outcome(&arn, &parent.child(70, index), &report).await.expect("put"));
+    }
+    let state = store.tally_add(&arn, &parent, 70, tally, &[249]).await.expect("add last");
+    assert_eq!(state, TallyState { complete: true, failing: false });
+    let outcomes = store.tallied_outcomes(&arn, &parent, 70, tally).await.expect("outcomes");
+    assert_eq!(outcomes.len(), 250);
+    assert_eq!(
+        outcomes[7],
+        (ChildOutcome::Succeeded(json!(7)), ChildMark { last_event_id: 11, last_state_event_id: 3 })
+    );
+    assert_eq!(outcomes[249].1, ChildMark { last_event_id: 253, last_state_event_id: 3 });
+    assert_eq!(outcomes[8], (ChildOutcome::Aborted, ChildMark::default()), "no outcome was put for 8");
+
+    // A failing tally: every shard says so, and the unfinished children are named.
+    let tally = Tally { total: 150, window: 10 };
+    store.tally_add(&arn, &parent, 71, tally, &[0, 1, 120]).await.expect("add");
+    assert!(!store.tally_failing(&arn, &parent, 71, 5).await.expect("failing?"));
+    let unfinished = store.tally_fail(&arn, &parent, 71, tally).await.expect("fail");
+    assert_eq!(unfinished, (2..150).filter(|i| *i != 120).collect::<Vec<u32>>());
+    assert!(store.tally_failing(&arn, &parent, 71, 5).await.expect("failing?"));
+    assert!(store.tally_failing(&arn, &parent, 71, 140).await.expect("failing?"));
+    let state = store.tally_add(&arn, &parent, 71, tally, &[5]).await.expect("add");
+    assert_eq!(state, TallyState { complete: false, failing: true });
 
     // Unknown executions.
     assert!(matches!(store.execution("arn:nope").await, Err(StoreError::ExecutionDoesNotExist(_))));

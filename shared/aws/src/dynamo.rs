@@ -33,13 +33,16 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, ReturnConsumedCapacity, ScalarAttributeType,
 };
-use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus};
+use engine::{
+    ChildMark, ChildOutcome, ChildReport, ChildSpec, Effect, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus, Tally,
+};
 use runtime::catalog::Page;
 use runtime::merge::{LoggedStep, merge};
 use runtime::store::{
     Checkout, CommitOutcome, ExecutionFacts, ExecutionRecord, ExecutionSummary, NewestStep, RecordedEvent, StateStore,
     StepRecord, StoreError,
 };
+use runtime::tally::TallyState;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -404,11 +407,20 @@ impl DynamoStateStore {
     }
 
     pub(crate) async fn get(&self, arn: &str, sk: &str) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        self.get_key(pk(arn), sk).await
+    }
+
+    /// The item with partition key `pk` and sort key `sk` (strongly consistent).
+    pub(crate) async fn get_key(
+        &self,
+        pk: String,
+        sk: &str,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
         let request = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(pk(arn)))
+            .key("pk", s(pk))
             .key("sk", s(sk))
             .consistent_read(true)
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
@@ -420,10 +432,19 @@ impl DynamoStateStore {
 
     /// Every item of the execution whose sort key starts with `prefix`, in key order.
     async fn query_prefix(&self, arn: &str, prefix: &str) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        self.query_key_prefix(&pk(arn), prefix).await
+    }
+
+    /// Every item under partition key `pk` whose sort key starts with `prefix`, in key order.
+    pub(crate) async fn query_key_prefix(
+        &self,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let out = self.query_page(arn, prefix, false, start).await?;
+            let out = self.query_page(pk, prefix, false, start).await?;
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
@@ -434,7 +455,7 @@ impl DynamoStateStore {
 
     /// The newest step item of a run.
     async fn newest_step(&self, arn: &str, run: &RunId) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
-        let out = self.query_page(arn, &step_prefix(run), true, None).await?;
+        let out = self.query_page(&pk(arn), &step_prefix(run), true, None).await?;
         Ok(out.items.unwrap_or_default().into_iter().next())
     }
 
@@ -442,7 +463,7 @@ impl DynamoStateStore {
     /// with `prefix`: in key order, or only the last one when `newest_only`.
     async fn query_page(
         &self,
-        arn: &str,
+        pk: &str,
         prefix: &str,
         newest_only: bool,
         start: Option<HashMap<String, AttributeValue>>,
@@ -452,7 +473,7 @@ impl DynamoStateStore {
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(pk(arn)))
+            .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":prefix", s(prefix))
             .consistent_read(true)
             .set_exclusive_start_key(start)
@@ -880,6 +901,9 @@ impl StateStore for DynamoStateStore {
     }
 
     async fn put_child_outcome(&self, arn: &str, child: &RunId, report: &ChildReport) -> Result<bool, StoreError> {
+        if report.tally.is_some() {
+            return self.put_tallied_outcome(arn, child, report).await;
+        }
         let mut item = HashMap::new();
         item.insert("pk".to_string(), s(pk(arn)));
         item.insert(
@@ -906,6 +930,61 @@ impl StateStore for DynamoStateStore {
             )));
         }
         items.iter().map(|item| serde_json::from_str(get_s(item, "outcome")?).map_err(corrupt)).collect()
+    }
+
+    async fn stage_children(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        specs: &[ChildSpec],
+    ) -> Result<(), StoreError> {
+        self.stage(arn, parent, generation, specs).await
+    }
+
+    async fn staged_child(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        index: u32,
+    ) -> Result<Option<ChildSpec>, StoreError> {
+        self.staged(arn, parent, generation, index).await
+    }
+
+    async fn tally_add(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: Tally,
+        indices: &[u32],
+    ) -> Result<TallyState, StoreError> {
+        self.add_to_tally(arn, parent, generation, tally, indices).await
+    }
+
+    async fn tally_fail(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: Tally,
+    ) -> Result<Vec<u32>, StoreError> {
+        self.fail_tally(arn, parent, generation, tally).await
+    }
+
+    async fn tally_failing(&self, arn: &str, parent: &RunId, generation: u64, index: u32) -> Result<bool, StoreError> {
+        self.tally_is_failing(arn, parent, generation, index).await
+    }
+
+    async fn tallied_outcomes(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: Tally,
+    ) -> Result<Vec<(ChildOutcome, ChildMark)>, StoreError> {
+        self.outcomes_of_tally(arn, parent, generation, tally).await
     }
 
     async fn newest_steps(&self, arn: &str) -> Result<Vec<NewestStep>, StoreError> {
@@ -946,9 +1025,17 @@ impl StateStore for DynamoStateStore {
         let items = self.query_prefix(arn, "STEP#").await?;
         let mut steps = Vec::with_capacity(items.len());
         for item in &items {
-            let (run, version) = step_key(get_s(item, "sk")?)?;
+            let sk = get_s(item, "sk")?;
+            let rest = &sk["STEP#".len()..];
+            let cut = rest.rfind('#').ok_or_else(|| corrupt(format!("step key {sk}")))?;
+            let version: u64 = rest[cut + 1..].parse().map_err(corrupt)?;
             let body = self.body(arn, item).await?;
-            steps.push(LoggedStep { run, version, at_ms: get_n(item, "at")?, events: body.history });
+            steps.push(LoggedStep {
+                run: RunId(rest[..cut].to_string()),
+                version,
+                at_ms: get_n(item, "at")?,
+                events: body.history,
+            });
         }
         Ok(merge(steps))
     }

@@ -10,6 +10,7 @@ pub mod dynamodb_invoker;
 pub mod lambda_invoker;
 pub mod router;
 pub mod running;
+mod tally;
 pub mod timer_rows;
 pub mod timers;
 

@@ -27,12 +27,38 @@ pub enum Effect {
     },
     /// Create these child runs and deliver each its start.
     StartChildren(Vec<ChildSpec>),
+    /// Keep the specs of the children that start later, as earlier ones end
+    /// (a tallied fan-out with more children than its window): the end of
+    /// child `i` starts child `i + window` from its stored spec.
+    StageChildren {
+        /// The step that starts them.
+        generation: u64,
+        /// Their specs, in index order.
+        specs: Vec<ChildSpec>,
+    },
+    /// Start staged child `index` of `generation` after the sibling `after`
+    /// points at — or, when the fan-out is failing by then, count it and the
+    /// rest of its chain as ended without starting them.
+    StartStaged {
+        /// The step that started the fan-out.
+        generation: u64,
+        /// The child to start.
+        index: u32,
+        /// The fan-out's tally.
+        tally: crate::snapshot::Tally,
+        /// The causal predecessor of its first event.
+        after: crate::history::Prev,
+    },
     /// Deliver `Event::Abort` to this run's still-running children of `generation`.
     AbortChildren {
         /// The step that started them.
         generation: u64,
         /// How many children that step has.
         total: u32,
+        /// The children report through this tally: mark it failing first, so
+        /// that no further child starts, and abort only the unfinished ones.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tally: Option<crate::snapshot::Tally>,
     },
     /// Read the outcomes of the `total` children of `generation` and deliver
     /// them as `Event::ChildrenCollected`.
@@ -41,6 +67,9 @@ pub enum Effect {
         generation: u64,
         /// How many children.
         total: u32,
+        /// The outcomes are in the fan-out's tally (with each child's event ids).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tally: Option<crate::snapshot::Tally>,
     },
     /// Store this child's outcome (once) and deliver `Event::ChildFinished` to its parent.
     ReportToParent(Box<ChildReport>),
@@ -95,6 +124,9 @@ pub struct ChildSpec {
     /// The causal predecessor of the child's first event: the parent's
     /// `ParallelStateStarted` / `MapStateStarted`, or the sibling whose end made room for it.
     pub first_prev: crate::history::Prev,
+    /// The fan-out's tally, when the child reports through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tally: Option<crate::snapshot::Tally>,
 }
 
 /// How a child ended.
@@ -123,9 +155,27 @@ pub struct ChildReport {
     pub last_event_id: u64,
     /// The child's newest event before its closing `MapIteration…` event.
     pub last_state_event_id: u64,
+    /// The fan-out's tally, when the child reports through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tally: Option<crate::snapshot::Tally>,
+}
+
+/// A child's event ids, as its tallied outcome keeps them: the parent adds
+/// them up and points its closing events at them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ChildMark {
+    /// The child's newest event id.
+    pub last_event_id: u64,
+    /// The child's newest event before its closing `MapIteration…` event.
+    pub last_state_event_id: u64,
 }
 
 impl ChildReport {
+    /// The ids the parent needs of this child.
+    pub fn mark(&self) -> ChildMark {
+        ChildMark { last_event_id: self.last_event_id, last_state_event_id: self.last_state_event_id }
+    }
+
     /// The `ChildFinished` event this report becomes for the parent. An
     /// aborted child counts like a failed one: only a failing parent aborts
     /// its children, and it waits for every report alike.

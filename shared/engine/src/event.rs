@@ -58,12 +58,25 @@ pub enum Event {
         /// The child's newest event before its closing `MapIteration…` event.
         last_state_event_id: u64,
     },
+    /// Every child of a tallied fan-out has ended (sent once by the child
+    /// whose end completed the tally; a repeat is stale).
+    ChildrenDone {
+        /// The parent step that started the children.
+        generation: u64,
+        /// The child whose end completed the tally.
+        index: u32,
+        /// Its newest event id.
+        last_event_id: u64,
+    },
     /// The results of all children, in index order (answer to [`crate::Effect::CollectChildren`]).
     ChildrenCollected {
         /// The parent step that started the children.
         generation: u64,
         /// Each child's outcome.
         results: Vec<ChildOutcome>,
+        /// Each child's event ids, in index order (tallied fan-outs only).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        marks: Vec<crate::effect::ChildMark>,
     },
     /// Stop this child run because its parent no longer needs it.
     Abort,

@@ -17,11 +17,11 @@ pub mod snapshot;
 mod step;
 pub mod token;
 
-pub use effect::{ChildOutcome, ChildReport, ChildSpec, Effect, TaskRequest};
+pub use effect::{ChildMark, ChildOutcome, ChildReport, ChildSpec, Effect, TaskRequest};
 pub use event::{Event, TaskOutcome};
 pub use exec::{ExecutionInfo, StartedBy};
 pub use history::{EventDetails, HistoryEvent, Prev, StateRef, StateType, TaskRef};
-pub use snapshot::{Cursor, FanOut, Phase, Run, RunId, RunStatus};
+pub use snapshot::{Cursor, FanOut, Phase, Run, RunId, RunStatus, Tally};
 pub use step::{Ctx, Rejected, Rejection, Transition, start_child, start_execution, step};
 
 /// The largest payload (state input or output, task result) Step Functions

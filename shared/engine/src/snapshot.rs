@@ -94,6 +94,40 @@ pub struct ParentLink {
     /// The Map state, when this child is a Map iteration (it then records
     /// `MapIteration*` events named after it).
     pub map_state: Option<StateId>,
+    /// The parent's tally, when the child reports through it (every fan-out
+    /// started by this release; `None` in snapshots of earlier releases, whose
+    /// children report with one parent step each).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tally: Option<Tally>,
+}
+
+/// How the children of a fan-out report and start: each child's end is put
+/// once as its outcome and added to an idempotent set of finished indices
+/// (sharded), never written as a step of the parent; the child that
+/// completes the set tells the parent once. At most `window` children run at
+/// once: the first `window` start with the fan-out, and the end of child `i`
+/// starts child `i + window` (docs/architecture.md, "Fan-out and fan-in").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    /// How many children the fan-out has.
+    pub total: u32,
+    /// How many run at once at most (≥ 1, ≤ `total`).
+    pub window: u32,
+}
+
+impl Tally {
+    /// The child whose start the end of child `index` makes room for.
+    pub fn successor(&self, index: u32) -> Option<u32> {
+        index.checked_add(self.window).filter(|next| *next < self.total)
+    }
+
+    /// Child `index` and every child after it in its chain
+    /// (`index`, `index + window`, …): the children that never start when
+    /// the fan-out fails before `index` does.
+    pub fn chain(&self, index: u32) -> impl Iterator<Item = u32> + use<> {
+        let (total, window) = (self.total, self.window.max(1));
+        (index..total).step_by(window as usize)
+    }
 }
 
 /// One run's snapshot.
@@ -225,6 +259,11 @@ pub struct FanOut {
     pub collecting: bool,
     /// The state is failing with this error; it waits for the started children to stop.
     pub aborting: Option<asl::Failure>,
+    /// Set when the children report through a tally (see [`Tally`]): then
+    /// `finished` marks only the failures reported so far, and `started`,
+    /// `pending_items` and `selector_input` are unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tally: Option<Tally>,
 }
 
 impl FanOut {

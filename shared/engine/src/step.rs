@@ -13,11 +13,22 @@ use serde_json::{Value, json};
 
 use crate::MAX_PAYLOAD_BYTES;
 use crate::context::{self, StateContext};
-use crate::effect::{ChildOutcome, ChildReport, ChildSpec, Effect, TaskRequest};
+use crate::effect::{ChildMark, ChildOutcome, ChildReport, ChildSpec, Effect, TaskRequest};
 use crate::event::{Event, TaskOutcome};
 use crate::exec::ExecutionInfo;
 use crate::history::{EventDetails, HistoryEvent, Prev, StateRef, StateType, TaskRef};
-use crate::snapshot::{Cursor, FanOut, ParentLink, Phase, Run, RunId, RunStatus};
+use crate::snapshot::{Cursor, FanOut, ParentLink, Phase, Run, RunId, RunStatus, Tally};
+
+/// Iterations an INLINE Map runs at once when its MaxConcurrency is 0 (no
+/// limit): Step Functions runs at most 40 inline iterations concurrently.
+pub const INLINE_MAP_WINDOW: u32 = 40;
+
+/// Child workflows a DISTRIBUTED Map runs at once when its MaxConcurrency is
+/// 0. Step Functions allows up to 10,000; here every running child takes
+/// steps on the same table, and 1,000 keeps a Map's children, whose steps
+/// fill the execution's partitions, below DynamoDB's 1,000 writes per second
+/// per partition at the rates a child step takes.
+pub const DISTRIBUTED_MAP_WINDOW: u32 = 1_000;
 
 /// What the transition function gets from outside: the time and randomness.
 pub struct Ctx<'a> {
@@ -93,7 +104,12 @@ pub fn start_child(def: &Definition, exec: &ExecutionInfo, spec: ChildSpec, ctx:
     let block = def.block(spec.block);
     let run = Run {
         id: spec.id,
-        parent: Some(ParentLink { generation: spec.generation, index: spec.index, map_state: spec.map_state }),
+        parent: Some(ParentLink {
+            generation: spec.generation,
+            index: spec.index,
+            map_state: spec.map_state,
+            tally: spec.tally,
+        }),
         block: spec.block,
         version: 0,
         last_event_id: 0,
@@ -169,7 +185,12 @@ fn apply(s: &mut Stepper<'_, '_, '_>, event: Event) -> Result<(), Rejected> {
         Event::ChildFinished { generation, index, failure, last_event_id, last_state_event_id } => {
             s.on_child_finished(generation, index, failure, last_event_id, last_state_event_id)?
         }
-        Event::ChildrenCollected { generation, results } => s.on_children_collected(generation, results)?,
+        Event::ChildrenDone { generation, index, last_event_id } => {
+            s.on_children_done(generation, index, last_event_id)?
+        }
+        Event::ChildrenCollected { generation, results, marks } => {
+            s.on_children_collected(generation, results, marks)?
+        }
         Event::Abort => s.abort_child()?,
         Event::Stop { error, cause } => s.stop(error, cause)?,
         Event::Redrive => return Err(Rejected::NotRunning),
@@ -530,6 +551,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let started_event_id = self.emit(EventDetails::ParallelStateStarted);
         let generation = self.new_id();
         let total = par.branches.len() as u32;
+        let tally = Tally { total, window: total };
         let children = par
             .branches
             .iter()
@@ -542,6 +564,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
                 input: input.clone(),
                 map_state: None,
                 first_prev: Prev::Parent(started_event_id),
+                tally: Some(tally),
             })
             .collect();
         self.effects.push(Effect::StartChildren(children));
@@ -562,6 +585,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             failure_prev: Prev::Local(started_event_id),
             collecting: false,
             aborting: None,
+            tally: Some(tally),
         }));
         Ok(())
     }
@@ -576,7 +600,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             None => effective.clone(),
             Some(path) => path.select(&effective, &context).map_err(|_| not_found(path))?.into_owned(),
         };
-        let Value::Array(mut items) = items else {
+        let Value::Array(items) = items else {
             return Err(Failure::runtime(format!(
                 "Map state input must be an array but was: {}",
                 asl::eval::type_name(&items)
@@ -635,35 +659,49 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             return self.finish_fan_in(Value::Array(Vec::new()));
         }
         let generation = self.new_id();
-        let first = if max_concurrency == 0 { total } else { (max_concurrency.min(total as u64)) as u32 };
-        // Items not started now are kept in reverse, so starting the next one is a pop.
-        let mut pending: Vec<Value> = items.split_off(first as usize);
-        pending.reverse();
-        let selector_input = (map.item_selector.is_some() && !pending.is_empty()).then(|| effective.clone());
-        let mut children = Vec::with_capacity(first as usize);
+        let default_window = match map.mode {
+            asl::definition::MapMode::Inline => INLINE_MAP_WINDOW,
+            asl::definition::MapMode::Distributed { .. } => DISTRIBUTED_MAP_WINDOW,
+        };
+        let window = match max_concurrency {
+            0 => default_window.min(total),
+            n => n.min(total as u64) as u32,
+        };
+        let tally = Tally { total, window };
+        // Every item's input is built now (an ItemSelector that fails, fails
+        // the state before any iteration starts); the items past the window
+        // are staged, to be started by the iterations that make room for them.
+        let mut children = Vec::with_capacity(items.len());
         for (index, item) in items.into_iter().enumerate() {
             let input = self.item_input(map, index as u32, item, &effective)?;
             let first_prev = Prev::Parent(started_event_id);
-            children.push(self.map_child(generation, index as u32, input, map.processor, first_prev));
+            let mut spec = self.map_child(generation, index as u32, input, map.processor, first_prev);
+            spec.tally = Some(tally);
+            children.push(spec);
+        }
+        let staged = children.split_off(window as usize);
+        if !staged.is_empty() {
+            self.effects.push(Effect::StageChildren { generation, specs: staged });
         }
         self.effects.push(Effect::StartChildren(children));
         self.run.cursor.phase = Phase::FanOut(Box::new(FanOut {
             generation,
             started_event_id,
             total,
-            started: first,
+            started: window,
             finished: Vec::new(),
             finished_count: 0,
             failed_count: 0,
             max_concurrency: max_concurrency.min(u32::MAX as u64) as u32,
             tolerated_count,
             tolerated_percentage,
-            pending_items: pending,
-            selector_input,
+            pending_items: Vec::new(),
+            selector_input: None,
             last_child_event: Prev::Local(started_event_id),
             failure_prev: Prev::Local(started_event_id),
             collecting: false,
             aborting: None,
+            tally: Some(tally),
         }));
         Ok(())
     }
@@ -687,6 +725,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             input,
             map_state: Some(self.run.cursor.state),
             first_prev,
+            tally: None,
         }
     }
 
@@ -755,9 +794,9 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         if self.run.parent.is_some()
             && let Phase::FanOut(f) = &self.run.cursor.phase
             && !f.collecting
-            && f.finished_count < f.total
+            && (f.tally.is_some() || f.finished_count < f.total)
         {
-            self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.total });
+            self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.total, tally: f.tally });
         }
         self.close_run(ChildOutcome::Failed(failure), String::new());
     }
@@ -801,6 +840,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             outcome,
             last_event_id: self.run.last_event_id,
             last_state_event_id,
+            tally: link.tally,
         })));
     }
 
@@ -1043,6 +1083,9 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         if f.generation != generation || f.collecting || index >= f.total || f.is_finished(index) {
             return Err(Rejected::Stale("duplicate or late child report"));
         }
+        if f.tally.is_some() {
+            return self.on_tallied_failure(index, failure, last_state_event_id);
+        }
         f.mark_finished(index);
         f.last_child_event = Prev::Child { generation, index, id: last_event_id };
         self.run.last_event_id += last_event_id;
@@ -1059,20 +1102,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         let finished_at = Prev::Child { generation, index, id: last_state_event_id };
         if let Some(failure) = failure {
             f.failed_count += 1;
-            let tolerant = f.tolerated_count.is_some() || f.tolerated_percentage.is_some();
-            let exceeded = !is_map
-                || !tolerant
-                || f.tolerated_count.is_some_and(|c| f.failed_count as u64 > c)
-                || f.tolerated_percentage.is_some_and(|p| f.failed_count as f64 * 100.0 / f.total as f64 > p);
-            if exceeded {
-                let failure = if is_map && tolerant {
-                    Failure::new(
-                        names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                        "The specified tolerated failure threshold was exceeded",
-                    )
-                } else {
-                    failure
-                };
+            if let Some(failure) = exceeded(f, is_map, failure) {
                 f.failure_prev = finished_at;
                 self.abort_fan_out(failure);
                 return Ok(());
@@ -1107,7 +1137,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             && f.finished_count == f.total
         {
             f.collecting = true;
-            self.effects.push(Effect::CollectChildren { generation, total: f.total });
+            self.effects.push(Effect::CollectChildren { generation, total: f.total, tally: None });
         }
         Ok(())
     }
@@ -1122,7 +1152,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
             return self.fail_fan_out(failure);
         }
         f.aborting = Some(failure);
-        self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.started });
+        self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.started, tally: None });
     }
 
     /// Records `ParallelStateFailed` / `MapStateFailed` after the last child, then Retry/Catch/fail.
@@ -1141,12 +1171,94 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
         self.act(decision, failure);
     }
 
-    fn on_children_collected(&mut self, generation: u64, results: Vec<ChildOutcome>) -> Result<(), Rejected> {
-        let Phase::FanOut(f) = &self.run.cursor.phase else {
+    /// A child of a tallied fan-out failed (its success needs no parent
+    /// step): count it, and fail the state once the failures exceed what it
+    /// tolerates — first stopping the children still running, whose ends the
+    /// tally reports as [`Event::ChildrenDone`]. A failed child does not
+    /// start the sibling it made room for: the parent does, once it knows the
+    /// failure is tolerated (a failing fan-out counts that sibling's chain as
+    /// ended instead), so that a Map stops starting items at the failure
+    /// that fails it.
+    fn on_tallied_failure(
+        &mut self,
+        index: u32,
+        failure: Option<Failure>,
+        last_state_event_id: u64,
+    ) -> Result<(), Rejected> {
+        let is_map = matches!(self.state().kind, StateKind::Map(_));
+        let Phase::FanOut(f) = &mut self.run.cursor.phase else {
+            return Err(Rejected::Stale("child report while no children run"));
+        };
+        let (Some(failure), Some(tally)) = (failure, f.tally) else {
+            return Err(Rejected::Stale("a tallied child's success is collected, not reported"));
+        };
+        let generation = f.generation;
+        f.mark_finished(index);
+        if f.aborting.is_none() {
+            f.failed_count += 1;
+            if let Some(failure) = exceeded(f, is_map, failure) {
+                f.failure_prev = Prev::Child { generation, index, id: last_state_event_id };
+                f.aborting = Some(failure);
+                self.effects.push(Effect::AbortChildren { generation, total: f.total, tally: Some(tally) });
+            }
+        }
+        if let Some(next) = tally.successor(index) {
+            let after = Prev::Sibling { index, id: last_state_event_id };
+            self.effects.push(Effect::StartStaged { generation, index: next, tally, after });
+        }
+        Ok(())
+    }
+
+    /// Every child of a tallied fan-out ended: collect their outcomes.
+    fn on_children_done(&mut self, generation: u64, index: u32, last_event_id: u64) -> Result<(), Rejected> {
+        let Phase::FanOut(f) = &mut self.run.cursor.phase else {
+            return Err(Rejected::Stale("children done while no children run"));
+        };
+        if f.generation != generation || f.collecting || f.tally.is_none() {
+            return Err(Rejected::Stale("children done of another generation, or again"));
+        }
+        f.collecting = true;
+        f.last_child_event = Prev::Child { generation, index, id: last_event_id };
+        self.effects.push(Effect::CollectChildren { generation, total: f.total, tally: f.tally });
+        Ok(())
+    }
+
+    fn on_children_collected(
+        &mut self,
+        generation: u64,
+        results: Vec<ChildOutcome>,
+        marks: Vec<ChildMark>,
+    ) -> Result<(), Rejected> {
+        let is_map = matches!(self.state().kind, StateKind::Map(_));
+        let Phase::FanOut(f) = &mut self.run.cursor.phase else {
             return Err(Rejected::Stale("children results while no children run"));
         };
         if f.generation != generation || !f.collecting || results.len() != f.total as usize {
             return Err(Rejected::Stale("children results of another generation"));
+        }
+        if f.tally.is_some() {
+            if marks.len() != results.len() {
+                return Err(Rejected::Stale("tallied children results without their event ids"));
+            }
+            self.run.last_event_id += marks.iter().map(|m| m.last_event_id).sum::<u64>();
+            // The failures the state has not acted on yet (a failure's report
+            // can arrive after the tally completed) decide it now.
+            let failing = f.aborting.clone().or_else(|| {
+                let mut failed = results.iter().enumerate().filter_map(|(i, r)| match r {
+                    ChildOutcome::Failed(failure) => Some((i, failure)),
+                    _ => None,
+                });
+                let first = failed.next()?;
+                f.failed_count = 1 + failed.count() as u32;
+                let failure = exceeded(f, is_map, first.1.clone())?;
+                let id = marks[first.0].last_state_event_id;
+                f.failure_prev = Prev::Child { generation, index: first.0 as u32, id };
+                Some(failure)
+            });
+            if let Some(failure) = failing {
+                self.fail_fan_out(failure);
+                return Ok(());
+            }
         }
         let last_child = f.last_child_event;
         self.run.cursor.prev = last_child;
@@ -1214,7 +1326,7 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
     fn abort_current_state(&mut self) {
         let state = self.state();
         if let Phase::FanOut(f) = &self.run.cursor.phase {
-            self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.total });
+            self.effects.push(Effect::AbortChildren { generation: f.generation, total: f.total, tally: f.tally });
         }
         let entered = self.run.cursor.phase != Phase::Ready;
         if entered && has_aborted_event(&state.kind) {
@@ -1264,6 +1376,26 @@ impl<'d, 'c, 'e> Stepper<'d, 'c, 'e> {
 }
 
 // ----- data flow helpers ----------------------------------------------------------------
+
+/// The failure a fan-out fails with after its `failed_count`-th failure
+/// (`failure`), or `None` while it tolerates them: a Parallel state and a Map
+/// without tolerance fail on the first, with the child's own error; a Map
+/// with a tolerance fails past it with `States.ExceedToleratedFailureThreshold`.
+fn exceeded(f: &FanOut, is_map: bool, failure: Failure) -> Option<Failure> {
+    let tolerant = f.tolerated_count.is_some() || f.tolerated_percentage.is_some();
+    let over = !is_map
+        || !tolerant
+        || f.tolerated_count.is_some_and(|c| f.failed_count as u64 > c)
+        || f.tolerated_percentage.is_some_and(|p| f.failed_count as f64 * 100.0 / f.total as f64 > p);
+    match (over, is_map && tolerant) {
+        (false, _) => None,
+        (true, true) => Some(Failure::new(
+            names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+            "The specified tolerated failure threshold was exceeded",
+        )),
+        (true, false) => Some(failure),
+    }
+}
 
 fn uses_context(field: &PathField) -> bool {
     matches!(field, PathField::Path(p) if p.uses_context())

@@ -4,7 +4,10 @@
 //! they differ only in how they carry out the actions (an in-process queue
 //! and timer heap, or Lambda invocations and queued timers).
 
-use engine::{ChildReport, ChildSpec, Ctx, Effect, Event, HistoryEvent, RunId, RunStatus, TaskRequest, Transition};
+use engine::{
+    ChildOutcome, ChildReport, ChildSpec, Ctx, Effect, Event, HistoryEvent, Prev, RunId, RunStatus, Tally, TaskRequest,
+    Transition,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{Checkout, CommitOutcome, ExecutionFacts, StateStore, StepRecord, StoreError};
@@ -33,6 +36,19 @@ pub enum DeliveryKind {
     Start,
     /// Start a child run (a Parallel branch or Map iteration).
     StartChild(Box<ChildSpec>),
+    /// Start the staged child `index` of the parent's tallied fan-out
+    /// `generation` (the run is the child), after the sibling whose end made
+    /// room for it — unless the fan-out is failing by then.
+    StartStaged {
+        /// The parent step that started the fan-out.
+        generation: u64,
+        /// The child's index.
+        index: u32,
+        /// The tally.
+        tally: Tally,
+        /// The causal predecessor of its first event.
+        after: Prev,
+    },
     /// Apply an event to an existing run.
     Event(Event),
 }
@@ -63,7 +79,7 @@ impl Delivery {
     /// effects are performed again (a crash may have lost them).
     pub fn cause(&self) -> String {
         match &self.kind {
-            DeliveryKind::Start | DeliveryKind::StartChild(_) => "start".to_string(),
+            DeliveryKind::Start | DeliveryKind::StartChild(_) | DeliveryKind::StartStaged { .. } => "start".to_string(),
             DeliveryKind::Event(event) => match event {
                 Event::Advance { version } => format!("advance:{version}"),
                 Event::TaskResult { task_id, .. } => format!("task:{task_id}"),
@@ -71,6 +87,7 @@ impl Delivery {
                 Event::TimerFired { timer } => format!("timer:{timer}"),
                 Event::ChildFinished { generation, index, .. } => format!("child:{generation}.{index}"),
                 Event::ChildrenCollected { generation, .. } => format!("collected:{generation}"),
+                Event::ChildrenDone { generation, .. } => format!("done:{generation}"),
                 Event::Abort => "abort".to_string(),
                 Event::Stop { .. } => "stop".to_string(),
                 Event::Redrive => "redrive".to_string(),
@@ -152,6 +169,11 @@ pub async fn apply<S: StateStore>(
             (DeliveryKind::Start, None) => engine::start_execution(def, &record.info, ctx),
             (DeliveryKind::StartChild(spec), None) => engine::start_child(def, &record.info, (**spec).clone(), ctx),
             (DeliveryKind::Event(_), None) => return Ok(Applied::Dropped),
+            (DeliveryKind::StartStaged { .. }, _) => {
+                return Err(StoreError::Backend(format!(
+                    "run {run_id} of {arn}: a staged start must be resolved (driver::resolve_staged) before it is applied"
+                )));
+            }
             (DeliveryKind::Start | DeliveryKind::StartChild(_), Some(current)) => {
                 return redo_or_drop(store, arn, run_id, current, &cause).await;
             }
@@ -220,6 +242,24 @@ pub enum Action {
         /// The attempt.
         request: Box<TaskRequest>,
     },
+    /// Keep the specs of children that start later (idempotent).
+    Stage {
+        /// The parent run.
+        run: RunId,
+        /// The fan-out.
+        generation: u64,
+        /// The specs.
+        specs: Vec<ChildSpec>,
+    },
+    /// Mark a tallied fan-out failing, then deliver `Abort` to its unfinished children.
+    AbortTallied {
+        /// The parent run.
+        run: RunId,
+        /// The fan-out.
+        generation: u64,
+        /// Its tally.
+        tally: Tally,
+    },
     /// Store a child's outcome (idempotent), then deliver `ChildFinished` to its parent.
     Report {
         /// The child.
@@ -235,6 +275,8 @@ pub enum Action {
         generation: u64,
         /// How many children.
         total: u32,
+        /// The fan-out's tally, when its outcomes are there.
+        tally: Option<Tally>,
     },
     /// The execution ended.
     Close(RunStatus),
@@ -260,11 +302,23 @@ pub fn actions(arn: &str, run: &RunId, effects: Vec<Effect>) -> Vec<Action> {
                     not_before_ms: None,
                 })
             })),
-            Effect::AbortChildren { generation, total } => out.extend(
+            Effect::StartStaged { generation, index, tally, after } => out.push(Action::Deliver(Delivery {
+                execution_arn: arn.to_string(),
+                run: run.child(generation, index),
+                kind: DeliveryKind::StartStaged { generation, index, tally, after },
+                not_before_ms: None,
+            })),
+            Effect::StageChildren { generation, specs } => {
+                out.push(Action::Stage { run: run.clone(), generation, specs })
+            }
+            Effect::AbortChildren { generation, tally: Some(tally), .. } => {
+                out.push(Action::AbortTallied { run: run.clone(), generation, tally })
+            }
+            Effect::AbortChildren { generation, total, tally: None } => out.extend(
                 (0..total).map(|i| Action::Deliver(Delivery::event(arn, run.child(generation, i), Event::Abort))),
             ),
-            Effect::CollectChildren { generation, total } => {
-                out.push(Action::Collect { run: run.clone(), generation, total })
+            Effect::CollectChildren { generation, total, tally } => {
+                out.push(Action::Collect { run: run.clone(), generation, total, tally })
             }
             Effect::ReportToParent(report) => out.push(Action::Report { child: run.clone(), report }),
             Effect::Close { status } => out.push(Action::Close(status)),
@@ -278,28 +332,141 @@ pub fn task_result(arn: &str, run: RunId, task_id: u64, outcome: engine::TaskOut
     Delivery::event(arn, run, Event::TaskResult { task_id, outcome })
 }
 
-/// Carries out `Report`: stores the outcome, then returns the parent's delivery.
-/// The parent is told even when the outcome was already stored: the earlier
-/// attempt may have crashed before telling it, and the parent ignores a
-/// report it has counted.
+/// Carries out `Report`: stores the outcome, then returns what the parent
+/// and the siblings must be told.
+///
+/// A child of an earlier release's fan-out tells its parent with one
+/// `ChildFinished`. A tallied child tells its parent only of a failure (the
+/// parent decides at once whether the state fails, and starts the sibling
+/// the failed child made room for); its end goes into the tally; a child
+/// that did not fail starts the sibling it made room for (or, when the
+/// fan-out is failing, counts that sibling's chain as ended: they never
+/// start); and the child whose addition completed the tally delivers `ChildrenDone`. The
+/// parent is told even when the outcome was already stored: the earlier
+/// attempt may have crashed before telling it, and the parent drops what it
+/// has counted.
 pub async fn report<S: StateStore>(
     store: &S,
     arn: &str,
     child: &RunId,
     report: &ChildReport,
-) -> Result<Delivery, StoreError> {
+) -> Result<Vec<Delivery>, StoreError> {
     store.put_child_outcome(arn, child, report).await?;
-    Ok(Delivery::event(arn, report.parent.clone(), report.finished_event()))
+    let parent = &report.parent;
+    let Some(tally) = report.tally else {
+        return Ok(vec![Delivery::event(arn, parent.clone(), report.finished_event())]);
+    };
+    let mut out = Vec::with_capacity(2);
+    let failed = matches!(report.outcome, ChildOutcome::Failed(_));
+    if failed {
+        // The parent decides whether the sibling this child made room for starts.
+        out.push(Delivery::event(arn, parent.clone(), report.finished_event()));
+    }
+    let (generation, index) = (report.generation, report.index);
+    let mut state = store.tally_add(arn, parent, generation, tally, &[index]).await?;
+    if let Some(next) = tally.successor(index).filter(|_| !failed) {
+        if state.failing {
+            let chain: Vec<u32> = tally.chain(next).collect();
+            state = store.tally_add(arn, parent, generation, tally, &chain).await?;
+        } else {
+            let after = Prev::Sibling { index, id: report.last_state_event_id };
+            out.push(Delivery {
+                execution_arn: arn.to_string(),
+                run: parent.child(generation, next),
+                kind: DeliveryKind::StartStaged { generation, index: next, tally, after },
+                not_before_ms: None,
+            });
+        }
+    }
+    if state.complete {
+        let done = Event::ChildrenDone { generation, index, last_event_id: report.last_event_id };
+        out.push(Delivery::event(arn, parent.clone(), done));
+    }
+    Ok(out)
 }
 
-/// Carries out `Collect`: reads the outcomes, returns the parent's delivery.
+/// What a staged start comes to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Staged {
+    /// Start the child: apply this `StartChild` delivery.
+    Start(Delivery),
+    /// The fan-out is failing: the child and its chain never start; these
+    /// deliveries (the parent's `ChildrenDone`, when that completed the tally) follow.
+    Skipped(Vec<Delivery>),
+}
+
+/// Resolves a `StartStaged` delivery against the store: the child's staged
+/// spec, or — when its fan-out is failing — the child and the rest of its
+/// chain counted as ended without starting. Other deliveries are returned as they are.
+pub async fn resolve_staged<S: StateStore>(store: &S, delivery: Delivery) -> Result<Staged, StoreError> {
+    let DeliveryKind::StartStaged { generation, index, tally, after } = delivery.kind else {
+        return Ok(Staged::Start(delivery));
+    };
+    let arn = delivery.execution_arn;
+    let child = delivery.run;
+    let parent = child.parent().ok_or_else(|| StoreError::Backend(format!("staged start of the root of {arn}")))?;
+    if store.tally_failing(&arn, &parent, generation, index).await? {
+        let chain: Vec<u32> = tally.chain(index).collect();
+        let state = store.tally_add(&arn, &parent, generation, tally, &chain).await?;
+        let mut out = Vec::new();
+        if state.complete {
+            // Nothing of this child was recorded: the parent points at the sibling that would have started it.
+            let last_event_id = 0;
+            out.push(Delivery::event(&arn, parent, Event::ChildrenDone { generation, index, last_event_id }));
+        }
+        return Ok(Staged::Skipped(out));
+    }
+    let mut spec = store.staged_child(&arn, &parent, generation, index).await?.ok_or_else(|| {
+        StoreError::Backend(format!("child {index} of {parent} generation {generation} of {arn} was never staged"))
+    })?;
+    spec.first_prev = after;
+    Ok(Staged::Start(Delivery {
+        execution_arn: arn,
+        run: child,
+        kind: DeliveryKind::StartChild(Box::new(spec)),
+        not_before_ms: None,
+    }))
+}
+
+/// Carries out `AbortTallied`: marks the fan-out failing, then returns an
+/// `Abort` for the running child of each chain (the first unfinished index
+/// of each: the ones before it have ended, the ones after it never start).
+pub async fn abort_tallied<S: StateStore>(
+    store: &S,
+    arn: &str,
+    run: &RunId,
+    generation: u64,
+    tally: Tally,
+) -> Result<Vec<Delivery>, StoreError> {
+    let window = tally.window;
+    let unfinished = store.tally_fail(arn, run, generation, tally).await?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(unfinished
+        .into_iter()
+        .filter(|i| seen.insert(i % window.max(1)))
+        .map(|i| Delivery::event(arn, run.child(generation, i), Event::Abort))
+        .collect())
+}
+
+/// Carries out `Collect`: reads the outcomes (in pages, from the tally when
+/// the fan-out is tallied), returns the parent's delivery.
 pub async fn collect<S: StateStore>(
     store: &S,
     arn: &str,
     run: &RunId,
     generation: u64,
     total: u32,
+    tally: Option<Tally>,
 ) -> Result<Delivery, StoreError> {
-    let results = store.child_outcomes(arn, run, generation, total).await?;
-    Ok(Delivery::event(arn, run.clone(), Event::ChildrenCollected { generation, results }))
+    let event = match tally {
+        None => {
+            let results = store.child_outcomes(arn, run, generation, total).await?;
+            Event::ChildrenCollected { generation, results, marks: Vec::new() }
+        }
+        Some(tally) => {
+            let (results, marks) = store.tallied_outcomes(arn, run, generation, tally).await?.into_iter().unzip();
+            Event::ChildrenCollected { generation, results, marks }
+        }
+    };
+    Ok(Delivery::event(arn, run.clone(), event))
 }

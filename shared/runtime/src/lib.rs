@@ -17,6 +17,7 @@ pub mod recovery;
 pub mod render;
 pub mod stepper;
 pub mod store;
+pub mod tally;
 
 pub use clock::Clock;
 pub use driver::{Applied, Delivery, DeliveryKind};

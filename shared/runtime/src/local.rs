@@ -194,6 +194,13 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
             return Ok(());
         }
         let record = self.record(&d.execution_arn).await?;
+        let d = match driver::resolve_staged(&*self.store, d).await? {
+            driver::Staged::Start(d) => d,
+            driver::Staged::Skipped(then) => {
+                self.queue.extend(then);
+                return Ok(());
+            }
+        };
         let mut ctx = Ctx { now_ms: self.clock.now_ms(), entropy: &mut *self.entropy };
         let (run, effects) = match driver::apply(&*self.store, &record, d, &mut ctx, None).await? {
             Applied::Committed { run, history, ids, effects, .. } => {
@@ -242,11 +249,18 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
                 }
             }
             Action::Report { child, report } => {
-                let d = driver::report(&*self.store, arn, &child, &report).await?;
-                self.queue.push_back(d);
+                let then = driver::report(&*self.store, arn, &child, &report).await?;
+                self.queue.extend(then);
             }
-            Action::Collect { run, generation, total } => {
-                let d = driver::collect(&*self.store, arn, &run, generation, total).await?;
+            Action::Stage { run, generation, specs } => {
+                self.store.stage_children(arn, &run, generation, &specs).await?;
+            }
+            Action::AbortTallied { run, generation, tally } => {
+                let then = driver::abort_tallied(&*self.store, arn, &run, generation, tally).await?;
+                self.queue.extend(then);
+            }
+            Action::Collect { run, generation, total, tally } => {
+                let d = driver::collect(&*self.store, arn, &run, generation, total, tally).await?;
                 self.queue.push_back(d);
             }
             Action::Close(_) => {

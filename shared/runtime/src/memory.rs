@@ -5,13 +5,16 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use asl::Definition;
-use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, Prev, Run, RunId};
+use std::collections::HashSet;
+
+use engine::{ChildMark, ChildOutcome, ChildReport, ChildSpec, Effect, ExecutionInfo, Prev, Run, RunId, Tally};
 
 use crate::catalog::{Catalog, ExecutionListing, Page, StateMachine, listing_key};
 use crate::store::{
     Checkout, CommitOutcome, ExecutionFacts, ExecutionRecord, ExecutionSummary, NewestStep, RecordedEvent, StateStore,
     StepRecord, StoreError,
 };
+use crate::tally::TallyState;
 
 /// Keeps everything in process memory, behind one lock.
 #[derive(Default)]
@@ -37,7 +40,18 @@ struct Execution {
     history: Vec<RecordedEvent>,
     /// Per run: its local event id → merged id.
     ids: HashMap<RunId, HashMap<u64, u64>>,
-    children: HashMap<RunId, ChildOutcome>,
+    children: HashMap<RunId, (ChildOutcome, ChildMark)>,
+    /// Specs of children that start later, by child id.
+    staged: HashMap<RunId, ChildSpec>,
+    /// Tallies by (parent, generation).
+    tallies: HashMap<(RunId, u64), MemoryTally>,
+}
+
+/// A tally in memory: one set (no shards: nothing contends for an item here).
+#[derive(Default)]
+struct MemoryTally {
+    ended: HashSet<u32>,
+    failing: bool,
 }
 
 impl MemoryStateStore {
@@ -99,6 +113,8 @@ impl StateStore for MemoryStateStore {
                         history: Vec::new(),
                         ids: HashMap::new(),
                         children: HashMap::new(),
+                        staged: HashMap::new(),
+                        tallies: HashMap::new(),
                     },
                 );
                 Ok(())
@@ -209,7 +225,7 @@ impl StateStore for MemoryStateStore {
             if exec.children.contains_key(child) {
                 return Ok(false);
             }
-            exec.children.insert(child.clone(), report.outcome.clone());
+            exec.children.insert(child.clone(), (report.outcome.clone(), report.mark()));
             Ok(true)
         })();
         async move { result }
@@ -230,11 +246,97 @@ impl StateStore for MemoryStateStore {
                     let id = parent.child(generation, i);
                     exec.children
                         .get(&id)
-                        .cloned()
+                        .map(|(outcome, _)| outcome.clone())
                         .ok_or_else(|| StoreError::Backend(format!("no outcome recorded for child run {id}")))
                 })
                 .collect()
         })();
+        async move { result }
+    }
+
+    fn stage_children(
+        &self,
+        arn: &str,
+        _parent: &RunId,
+        _generation: u64,
+        specs: &[ChildSpec],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let result = self.with(arn, |exec| {
+            for spec in specs {
+                exec.staged.entry(spec.id.clone()).or_insert_with(|| spec.clone());
+            }
+        });
+        async move { result }
+    }
+
+    fn staged_child(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        index: u32,
+    ) -> impl Future<Output = Result<Option<ChildSpec>, StoreError>> + Send {
+        let result = self.with(arn, |exec| exec.staged.get(&parent.child(generation, index)).cloned());
+        async move { result }
+    }
+
+    fn tally_add(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: Tally,
+        indices: &[u32],
+    ) -> impl Future<Output = Result<TallyState, StoreError>> + Send {
+        let result = self.with(arn, |exec| {
+            let t = exec.tallies.entry((parent.clone(), generation)).or_default();
+            t.ended.extend(indices.iter().copied().filter(|i| *i < tally.total));
+            TallyState { complete: t.ended.len() == tally.total as usize, failing: t.failing }
+        });
+        async move { result }
+    }
+
+    fn tally_fail(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: Tally,
+    ) -> impl Future<Output = Result<Vec<u32>, StoreError>> + Send {
+        let result = self.with(arn, |exec| {
+            let t = exec.tallies.entry((parent.clone(), generation)).or_default();
+            t.failing = true;
+            (0..tally.total).filter(|i| !t.ended.contains(i)).collect()
+        });
+        async move { result }
+    }
+
+    fn tally_failing(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        _index: u32,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let result = self.with(arn, |exec| exec.tallies.get(&(parent.clone(), generation)).is_some_and(|t| t.failing));
+        async move { result }
+    }
+
+    fn tallied_outcomes(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: Tally,
+    ) -> impl Future<Output = Result<Vec<(ChildOutcome, ChildMark)>, StoreError>> + Send {
+        let result = self.with(arn, |exec| {
+            (0..tally.total)
+                .map(|i| {
+                    let id = parent.child(generation, i);
+                    exec.children.get(&id).cloned().unwrap_or((ChildOutcome::Aborted, ChildMark::default()))
+                })
+                .collect()
+        });
         async move { result }
     }
 
@@ -294,6 +396,13 @@ impl StateStore for MemoryStateStore {
 }
 
 impl MemoryStateStore {
+    /// Runs `f` on execution `arn` under the lock.
+    fn with<T>(&self, arn: &str, f: impl FnOnce(&mut Execution) -> T) -> Result<T, StoreError> {
+        let mut all = self.lock();
+        let exec = all.get_mut(arn).ok_or_else(|| missing(arn))?;
+        Ok(f(exec))
+    }
+
     fn machines(&self) -> MutexGuard<'_, BTreeMap<String, StateMachine>> {
         self.machines.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -162,6 +162,14 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
             delivery.not_before_ms = None;
         }
         let record = self.record(&delivery.execution_arn).await?;
+        let delivery = match driver::resolve_staged(&*self.store, delivery).await? {
+            driver::Staged::Start(delivery) => delivery,
+            driver::Staged::Skipped(then) => {
+                handled.dispatched += then.len() as u32;
+                self.dispatch_all(then).await?;
+                return Ok(handled);
+            }
+        };
         let origin = delivery.cause();
         let inline = VecDeque::from([(delivery, false)]);
         self.drain(&record, &origin, inline, Vec::new(), Vec::new(), handled).await
@@ -273,10 +281,17 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
                     inline.push_back((driver::task_result(arn, run, request.task_id, outcome), true));
                 }
                 Action::Report { child, report } => {
-                    outgoing.push(driver::report(&*self.store, arn, &child, &report).await?);
+                    outgoing.extend(driver::report(&*self.store, arn, &child, &report).await?);
                 }
-                Action::Collect { run, generation, total } => {
-                    inline.push_back((driver::collect(&*self.store, arn, &run, generation, total).await?, true));
+                Action::Stage { run, generation, specs } => {
+                    self.store.stage_children(arn, &run, generation, &specs).await?;
+                }
+                Action::AbortTallied { run, generation, tally } => {
+                    outgoing.extend(driver::abort_tallied(&*self.store, arn, &run, generation, tally).await?);
+                }
+                Action::Collect { run, generation, total, tally } => {
+                    let collected = driver::collect(&*self.store, arn, &run, generation, total, tally).await?;
+                    inline.push_back((collected, true));
                 }
                 Action::Close(_) => {
                     // A nested execution whose parent waits (`.sync`) answers its task.

@@ -6,10 +6,13 @@ use std::future::Future;
 use std::sync::Arc;
 
 use asl::Definition;
-use engine::{ChildOutcome, ChildReport, Effect, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus};
-use serde_json::Value;
+use engine::{
+    ChildMark, ChildOutcome, ChildReport, ChildSpec, Effect, ExecutionInfo, HistoryEvent, Run, RunId, RunStatus, Tally,
+};
 
 use crate::catalog::Page;
+use crate::tally::TallyState;
+use serde_json::Value;
 
 /// Errors of a store adapter (I/O, throttling, corrupt items). A lost race
 /// is not an error: see [`CommitOutcome`].
@@ -271,6 +274,67 @@ pub trait StateStore: Send + Sync + 'static {
         generation: u64,
         total: u32,
     ) -> impl Future<Output = Result<Vec<ChildOutcome>, StoreError>> + Send;
+
+    /// Keeps the specs of the children of `parent`'s fan-out `generation`
+    /// that start later (idempotent: the same specs may be staged again).
+    fn stage_children(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        specs: &[ChildSpec],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The staged spec of child `index`, `None` when none was staged.
+    fn staged_child(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        index: u32,
+    ) -> impl Future<Output = Result<Option<ChildSpec>, StoreError>> + Send;
+
+    /// Adds ended children (by index) to the tally of `parent`'s fan-out
+    /// `generation`; idempotent. Says whether every child has now ended and
+    /// whether the fan-out is failing.
+    fn tally_add(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: Tally,
+        indices: &[u32],
+    ) -> impl Future<Output = Result<TallyState, StoreError>> + Send;
+
+    /// Marks the tally failing (no child starts after this) and returns the
+    /// children not ended yet, in index order.
+    fn tally_fail(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: Tally,
+    ) -> impl Future<Output = Result<Vec<u32>, StoreError>> + Send;
+
+    /// Whether the tally is failing, as the shard of child `index` knows it.
+    fn tally_failing(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        index: u32,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The outcomes and event ids of every child of a tallied fan-out, in
+    /// index order; a child that never started (its fan-out failed first)
+    /// is `Aborted` with no events.
+    fn tallied_outcomes(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: Tally,
+    ) -> impl Future<Output = Result<Vec<(ChildOutcome, ChildMark)>, StoreError>> + Send;
 
     /// The newest step of every run of the execution that has one, read
     /// from the table (never from a cache): what a recovery pass redoes.

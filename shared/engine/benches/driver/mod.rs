@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use asl::{Definition, Entropy};
-use engine::{ChildOutcome, ChildSpec, Ctx, Effect, Event, ExecutionInfo, Run, RunId, RunStatus};
+use engine::{ChildOutcome, ChildSpec, Ctx, Effect, Event, ExecutionInfo, Prev, Run, RunId, RunStatus};
 use serde_json::Value;
 
 /// A benchmark workload: a parsed definition and its input.
@@ -75,7 +75,9 @@ pub fn run(def: &Definition, info: &ExecutionInfo) -> Counts {
     let mut entropy = Counter(1);
     let mut ctx = Ctx { now_ms: info.start_time_ms, entropy: &mut entropy };
     let mut runs: HashMap<RunId, Run> = HashMap::new();
-    let mut outcomes: HashMap<RunId, ChildOutcome> = HashMap::new();
+    let mut outcomes: HashMap<RunId, (ChildOutcome, engine::ChildMark)> = HashMap::new();
+    let mut staged: HashMap<RunId, engine::ChildSpec> = HashMap::new();
+    let mut tallies: HashMap<(RunId, u64), u32> = HashMap::new();
     let mut queue: VecDeque<Item> = VecDeque::new();
     let mut transitions = 0;
     let mut steps = 0;
@@ -97,15 +99,35 @@ pub fn run(def: &Definition, info: &ExecutionInfo) -> Counts {
             match effect {
                 Effect::Continue { version } => queue.push_back(Item::Event(id.clone(), Event::Advance { version })),
                 Effect::StartChildren(specs) => queue.extend(specs.into_iter().map(Item::Child)),
+                Effect::StageChildren { specs, .. } => staged.extend(specs.into_iter().map(|s| (s.id.clone(), s))),
                 Effect::ReportToParent(report) => {
-                    let event = report.finished_event();
-                    outcomes.insert(id.clone(), report.outcome);
-                    queue.push_back(Item::Event(report.parent, event));
+                    outcomes.insert(id.clone(), (report.outcome.clone(), report.mark()));
+                    let Some(tally) = report.tally else {
+                        queue.push_back(Item::Event(report.parent.clone(), report.finished_event()));
+                        continue;
+                    };
+                    // The tally, as a store keeps it: ended children counted, the next one started.
+                    let ended = tallies.entry((report.parent.clone(), report.generation)).or_insert(0u32);
+                    *ended += 1;
+                    if let Some(next) = tally.successor(report.index) {
+                        let mut spec = staged.remove(&report.parent.child(report.generation, next)).expect("staged");
+                        spec.first_prev = Prev::Sibling { index: report.index, id: report.last_state_event_id };
+                        queue.push_back(Item::Child(spec));
+                    }
+                    if *ended == tally.total {
+                        let done = Event::ChildrenDone {
+                            generation: report.generation,
+                            index: report.index,
+                            last_event_id: report.last_event_id,
+                        };
+                        queue.push_back(Item::Event(report.parent.clone(), done));
+                    }
                 }
-                Effect::CollectChildren { generation, total } => {
-                    let results =
-                        (0..total).map(|i| outcomes.remove(&id.child(generation, i)).expect("outcome")).collect();
-                    queue.push_back(Item::Event(id.clone(), Event::ChildrenCollected { generation, results }));
+                Effect::CollectChildren { generation, total, tally } => {
+                    let (results, marks): (Vec<_>, Vec<_>) =
+                        (0..total).map(|i| outcomes.remove(&id.child(generation, i)).expect("outcome")).unzip();
+                    let marks = if tally.is_some() { marks } else { Vec::new() };
+                    queue.push_back(Item::Event(id.clone(), Event::ChildrenCollected { generation, results, marks }));
                 }
                 Effect::Close { .. } => {}
                 other => panic!("the benchmark workloads have no tasks or timers: {other:?}"),
