@@ -255,6 +255,25 @@ fn step_prefix(run: &RunId) -> String {
     format!("STEP#{}#", run.0)
 }
 
+/// Partitions the steps of an execution's child runs are spread over.
+pub const RUN_SHARDS: u32 = 16;
+
+/// The partition key of a run's steps: the execution's own for the root; for
+/// a child run (a branch or an iteration) one of [`RUN_SHARDS`] partitions
+/// chosen by a hash of its id, so that the children of a large Map, a
+/// window of consecutive indices at a time, write to many keys, none near
+/// DynamoDB's 1,000 writes per second per partition. Earlier releases kept
+/// every run under the execution's key: reads of a child run look there
+/// too when its own partition has nothing ([`DynamoStateStore::newest_step`]).
+pub(crate) fn run_pk(arn: &str, run: &RunId) -> String {
+    if run.is_root() {
+        return pk(arn);
+    }
+    // FNV-1a: stable across processes and releases, unlike std's hasher.
+    let hash = run.0.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193));
+    format!("EX#{arn}#R{:02}", hash % RUN_SHARDS)
+}
+
 fn step_sk(run: &RunId, version: u64) -> String {
     format!("STEP#{}#{version:020}", run.0)
 }
@@ -455,8 +474,32 @@ impl DynamoStateStore {
 
     /// The newest step item of a run.
     async fn newest_step(&self, arn: &str, run: &RunId) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let own = run_pk(arn, run);
+        let out = self.query_page(&own, &step_prefix(run), true, None).await?;
+        if let Some(item) = out.items.unwrap_or_default().into_iter().next() {
+            return Ok(Some(item));
+        }
+        if run.is_root() {
+            return Ok(None);
+        }
+        // A child run of an execution an earlier release started: under the execution's key.
         let out = self.query_page(&pk(arn), &step_prefix(run), true, None).await?;
         Ok(out.items.unwrap_or_default().into_iter().next())
+    }
+
+    /// Every step item of an execution: the root's partition (which holds
+    /// the child runs of executions earlier releases started too), and the
+    /// child runs' partitions when the root ever fanned out.
+    async fn step_items(&self, arn: &str) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut items = self.query_prefix(arn, "STEP#").await?;
+        // A step that started children says so (`fanOut`): only then are there child partitions to read.
+        if items.iter().any(|item| item.contains_key("fanOut")) {
+            for shard in 0..RUN_SHARDS {
+                let shard_pk = format!("EX#{arn}#R{shard:02}");
+                items.extend(self.query_key_prefix(&shard_pk, "STEP#").await?);
+            }
+        }
+        Ok(items)
     }
 
     /// One strongly consistent page of the execution's items whose sort key starts
@@ -493,7 +536,11 @@ impl DynamoStateStore {
             Some(bytes) => bytes.as_ref().to_vec(),
             None => {
                 let prefix = get_s(item, "blob")?;
-                let parts = self.query_prefix(arn, prefix).await?;
+                // The blobs are under the step's own partition key.
+                let parts = match item.get("pk").and_then(|v| v.as_s().ok()) {
+                    Some(key) => self.query_key_prefix(key, prefix).await?,
+                    None => self.query_prefix(arn, prefix).await?,
+                };
                 let mut packed = Vec::new();
                 for part in &parts {
                     let data = part.get("data").and_then(|v| v.as_b().ok()).ok_or_else(|| corrupt("blob part"))?;
@@ -758,15 +805,16 @@ impl StateStore for DynamoStateStore {
         summary.insert("redriveCount".to_string(), AttributeValue::N(info.redrive_count.to_string()));
         // Both at once, both only if new: an execution that exists keeps its
         // record and its summary, whichever of the two answers first.
-        // The running-list marker goes with them (a marker of an execution that
-        // existed already is harmless: recovery retires it once it sees the end).
-        let (record, listed, marked) =
-            tokio::join!(self.put_if_absent(item), self.put_if_absent(summary), self.mark_running(&arn));
+        // The running-list marker first: an execution whose record is written
+        // is always found by recovery, even when this process dies right after
+        // (a marker without a record is skipped; one of an execution that
+        // existed already is retired once recovery sees its end).
+        self.mark_running(&arn).await?;
+        let (record, listed) = tokio::join!(self.put_if_absent(item), self.put_if_absent(summary));
         if !record? {
             return Err(StoreError::ExecutionAlreadyExists(arn));
         }
         listed?;
-        marked?;
         if self.remember {
             self.unstarted.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.clone());
             self.keep_facts(ExecutionFacts { info, definition, definition_text });
@@ -863,9 +911,14 @@ impl StateStore for DynamoStateStore {
         encoder.write_all(&text).map_err(corrupt)?;
         let packed = encoder.finish().map_err(corrupt)?;
         let sk = step_sk(&run.id, run.version);
+        let own_pk = run_pk(arn, &run.id);
         let mut item = HashMap::new();
-        item.insert("pk".to_string(), s(pk(arn)));
+        item.insert("pk".to_string(), s(&own_pk));
         item.insert("sk".to_string(), s(&sk));
+        if body.effects.iter().any(|e| matches!(e, Effect::StartChildren(_))) {
+            // Readers of the whole history look in the child runs' partitions only after such a step.
+            item.insert("fanOut".to_string(), AttributeValue::Bool(true));
+        }
         let cause_text = cause.clone();
         item.insert("cause".to_string(), s(cause));
         item.insert("at".to_string(), AttributeValue::N(at.to_string()));
@@ -877,7 +930,7 @@ impl StateStore for DynamoStateStore {
             let prefix = format!("BLOB#{}#{}#{nonce}#", run.id.0, run.version);
             for (part, chunk) in packed.chunks(INLINE_LIMIT).enumerate() {
                 let mut blob = HashMap::new();
-                blob.insert("pk".to_string(), s(pk(arn)));
+                blob.insert("pk".to_string(), s(&own_pk));
                 blob.insert("sk".to_string(), s(format!("{prefix}{part:06}")));
                 blob.insert("data".to_string(), AttributeValue::B(Blob::new(chunk.to_vec())));
                 self.put(blob).await?;
@@ -988,8 +1041,8 @@ impl StateStore for DynamoStateStore {
     }
 
     async fn newest_steps(&self, arn: &str) -> Result<Vec<NewestStep>, StoreError> {
-        // Step keys sort by run, then version: the last item of each run is its newest.
-        let items = self.query_prefix(arn, "STEP#").await?;
+        // Step keys sort by run, then version (within each partition): the last item of each run is its newest.
+        let items = self.step_items(arn).await?;
         let mut newest: Vec<(RunId, u64, &HashMap<String, AttributeValue>)> = Vec::new();
         for item in &items {
             let (run, version) = step_key(get_s(item, "sk")?)?;
@@ -1017,12 +1070,23 @@ impl StateStore for DynamoStateStore {
         self.running_page(limit, token).await
     }
 
+    /// Also writes the summary the root's final step calls for: a crash
+    /// between that step's commit and its summary leaves the summary RUNNING.
     async fn retire(&self, arn: &str) -> Result<(), StoreError> {
+        if let Some(item) = self.newest_step(arn, &RunId::root()).await? {
+            let body = self.body(arn, &item).await?;
+            let run = self.internalize(arn, body.run).await?;
+            if let Some(summary) = ExecutionSummary::after_step(&run, &body.history)
+                && summary.status != RunStatus::Running
+            {
+                self.put_summary(arn, &summary).await?;
+            }
+        }
         self.unmark_running(arn).await
     }
 
     async fn history(&self, arn: &str) -> Result<Vec<RecordedEvent>, StoreError> {
-        let items = self.query_prefix(arn, "STEP#").await?;
+        let items = self.step_items(arn).await?;
         let mut steps = Vec::with_capacity(items.len());
         for item in &items {
             let sk = get_s(item, "sk")?;
