@@ -1,5 +1,5 @@
 //! The DynamoDB store: one table, the history is the log, and every step is
-//! one conditional write keyed by its version (DESIGN.md §4).
+//! one conditional write keyed by its version (docs/architecture.md).
 //!
 //! Items (partition key `pk`, sort key `sk`):
 //!

@@ -1,4 +1,4 @@
-//! The safety net under the timers (DESIGN.md §6): every armed timer also has
+//! The safety net under the timers (docs/architecture.md): every armed timer also has
 //! a row in the execution table, deleted once the stepper has handled the
 //! timer. The sweeper (every minute) hands on each timer overdue by more than
 //! a grace period — its message or schedule was lost — so a lost timer delays

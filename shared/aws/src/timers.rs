@@ -1,4 +1,4 @@
-//! Timers in AWS (DESIGN.md §6): a timer is a [`Delivery`] with a
+//! Timers in AWS (docs/architecture.md): a timer is a [`Delivery`] with a
 //! `notBeforeMs` that must reach the stepper Lambda no earlier than that
 //! instant. Two carriers, chosen by [`route`]:
 //!

@@ -1,4 +1,4 @@
-//! The Switchyard engine: the transition function of DESIGN.md §2.
+//! The Switchyard engine: the transition function of docs/architecture.md.
 //!
 //! [`step`] takes a definition, one run's snapshot and one event, and returns
 //! the next snapshot, the history events the transition records and the

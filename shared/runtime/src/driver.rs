@@ -1,4 +1,4 @@
-//! One delivery, applied: the order DESIGN.md §3 gives for every event —
+//! One delivery, applied: the order docs/architecture.md gives for every event —
 //! load the run, step it, commit, and only then turn the step's effects into
 //! actions. The local runtime and the stepper Lambda both go through here;
 //! they differ only in how they carry out the actions (an in-process queue

@@ -1,5 +1,5 @@
 //! The local runtime: drives executions in one process, in the order
-//! DESIGN.md §3 gives for every event — load, step, commit, then effects.
+//! docs/architecture.md gives for every event — load, step, commit, then effects.
 //! Deliveries wait in a FIFO queue; timers in a queue ordered by due time
 //! (in real time, or instantly with a virtual clock); task attempts run as
 //! tasks of the async runtime unless their answer is ready at once (mocks).

@@ -3,7 +3,7 @@
 //! Lambda and in tests. It applies the delivery (one transition), carries
 //! out the step's effects — dispatching further deliveries through a
 //! [`Carrier`] — and applies inline the two results that arrive within the
-//! same invocation: a task's answer (DESIGN.md §6: invoke, then commit the
+//! same invocation: a task's answer (docs/architecture.md: invoke, then commit the
 //! result as the next step) and the collected outcomes of a fan-out.
 
 use std::collections::{HashMap, HashSet, VecDeque};
