@@ -118,21 +118,106 @@ pub async fn run_on<S: StateStore, I: TaskInvoker>(
     invoker: I,
     mode: Mode,
 ) -> Outcome {
+    run_with_steppers(store, machine, def, input, invoker, mode, Memory::Warm).await
+}
+
+/// Like [`run_on`], with a new stepper for every delivery: nothing one
+/// delivery's handling remembers reaches the next (with a [`ColdStore`], as if
+/// each delivery landed in a new process).
+pub async fn run_cold<S: StateStore, I: TaskInvoker>(
+    store: Arc<S>,
+    machine: &str,
+    def: &Value,
+    input: Value,
+    invoker: I,
+    mode: Mode,
+) -> Outcome {
+    run_with_steppers(store, machine, def, input, invoker, mode, Memory::Fresh).await
+}
+
+/// Whether the steppers of one run share what they remember.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Memory {
+    /// One stepper handles every delivery (a warm container).
+    Warm,
+    /// Each delivery gets a new stepper.
+    Fresh,
+}
+
+async fn run_with_steppers<S: StateStore, I: TaskInvoker>(
+    store: Arc<S>,
+    machine: &str,
+    def: &Value,
+    input: Value,
+    invoker: I,
+    mode: Mode,
+    memory: Memory,
+) -> Outcome {
     let queue = Queue::default();
-    let clock = Clock::virtual_at(T0_MS);
-    let stepper = Arc::new(Stepper::new(store.clone(), Arc::new(invoker), queue.clone(), clock));
+    let steppers = Steppers::new(store.clone(), invoker, queue.clone(), memory);
     let name = format!("run-{}", next_name());
     let info = runtime::local_execution_info(machine, &name, input, T0_MS);
     let arn = info.execution_arn.clone();
     store.create_execution(info, Arc::new(definition(def)), def.to_string()).await.expect("create execution");
     queue.push(Delivery::start(&arn));
     match mode {
-        Mode::Concurrent(workers) => drive_concurrently(stepper, &queue, workers).await.expect("stepper"),
-        _ => drive(&stepper, &queue, mode).await.expect("stepper"),
+        Mode::Concurrent(workers) => drive_concurrently(&steppers, &queue, workers).await.expect("stepper"),
+        _ => drive(&steppers, &queue, mode).await.expect("stepper"),
     }
     let record = store.execution(&arn).await.expect("record");
     let history = store.history(&arn).await.expect("history");
     Outcome { record, history }
+}
+
+/// Where the deliveries of a run get their stepper: one for all, or a new one each.
+pub struct Steppers<S, I> {
+    store: Arc<S>,
+    invoker: Arc<I>,
+    queue: Queue,
+    clock: Clock,
+    warm: Option<Arc<Stepper<S, I, Queue>>>,
+}
+
+impl<S, I> Clone for Steppers<S, I> {
+    fn clone(&self) -> Self {
+        Steppers {
+            store: self.store.clone(),
+            invoker: self.invoker.clone(),
+            queue: self.queue.clone(),
+            clock: self.clock.clone(),
+            warm: self.warm.clone(),
+        }
+    }
+}
+
+impl<S: StateStore, I: TaskInvoker> Steppers<S, I> {
+    fn new(store: Arc<S>, invoker: I, queue: Queue, memory: Memory) -> Self {
+        let clock = Clock::virtual_at(T0_MS);
+        let invoker = Arc::new(invoker);
+        let warm = (memory == Memory::Warm)
+            .then(|| Arc::new(Stepper::new(store.clone(), invoker.clone(), queue.clone(), clock.clone())));
+        Steppers { store, invoker, queue, clock, warm }
+    }
+
+    /// One stepper over a store on `queue` that remembers across deliveries.
+    pub fn warm(store: Arc<S>, invoker: I, queue: Queue) -> Self {
+        Self::new(store, invoker, queue, Memory::Warm)
+    }
+
+    /// A new stepper for every delivery, on `queue`.
+    pub fn cold(store: Arc<S>, invoker: I, queue: Queue) -> Self {
+        Self::new(store, invoker, queue, Memory::Fresh)
+    }
+
+    /// The stepper for the next delivery.
+    fn get(&self) -> Arc<Stepper<S, I, Queue>> {
+        match &self.warm {
+            Some(stepper) => stepper.clone(),
+            None => {
+                Arc::new(Stepper::new(self.store.clone(), self.invoker.clone(), self.queue.clone(), self.clock.clone()))
+            }
+        }
+    }
 }
 
 fn next_name() -> u64 {
@@ -142,14 +227,14 @@ fn next_name() -> u64 {
 
 /// Hands queued deliveries to `workers` tasks at once until none is left and all are idle.
 pub async fn drive_concurrently<S: StateStore, I: TaskInvoker>(
-    stepper: Arc<Stepper<S, I, Queue>>,
+    steppers: &Steppers<S, I>,
     queue: &Queue,
     workers: usize,
 ) -> Result<(), StepperError> {
     let busy = Arc::new(AtomicU64::new(0));
     let mut tasks: tokio::task::JoinSet<Result<(), StepperError>> = tokio::task::JoinSet::new();
     for _ in 0..workers {
-        let (stepper, queue, busy) = (stepper.clone(), queue.clone(), busy.clone());
+        let (steppers, queue, busy) = (steppers.clone(), queue.clone(), busy.clone());
         tasks.spawn(async move {
             loop {
                 busy.fetch_add(1, Ordering::SeqCst);
@@ -162,7 +247,7 @@ pub async fn drive_concurrently<S: StateStore, I: TaskInvoker>(
                     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
                     continue;
                 };
-                let result = handle_with_retries(&stepper, d).await;
+                let result = handle_with_retries(&steppers, d).await;
                 busy.fetch_sub(1, Ordering::SeqCst);
                 result?;
             }
@@ -174,9 +259,9 @@ pub async fn drive_concurrently<S: StateStore, I: TaskInvoker>(
     Ok(())
 }
 
-/// Hands queued deliveries to the stepper until none is left.
+/// Hands queued deliveries to the steppers until none is left.
 pub async fn drive<S: StateStore, I: TaskInvoker>(
-    stepper: &Stepper<S, I, Queue>,
+    stepper: &Steppers<S, I>,
     queue: &Queue,
     mode: Mode,
 ) -> Result<(), StepperError> {
@@ -205,14 +290,15 @@ pub async fn drive<S: StateStore, I: TaskInvoker>(
     }
 }
 
-/// What Lambda does with a failed asynchronous invocation: delivers the same event again (up to twice more).
+/// What Lambda does with a failed asynchronous invocation: delivers the same
+/// event again (up to twice more), each time to the stepper `steppers` gives.
 async fn handle_with_retries<S: StateStore, I: TaskInvoker>(
-    stepper: &Stepper<S, I, Queue>,
+    steppers: &Steppers<S, I>,
     d: Delivery,
 ) -> Result<(), StepperError> {
     let mut attempt = 0;
     loop {
-        match stepper.handle(d.clone()).await {
+        match steppers.get().handle(d.clone()).await {
             Ok(_) => return Ok(()),
             Err(e) if attempt >= 2 => return Err(e),
             Err(_) => attempt += 1,
@@ -384,6 +470,106 @@ impl<S: StateStore> StateStore for FaultyStore<S> {
 
     async fn retire(&self, arn: &str) -> Result<(), StoreError> {
         self.inner.retire(arn).await
+    }
+}
+
+/// A DynamoDB store with no memory of any kind: every call goes through a new
+/// [`DynamoStateStore`] on the same table, as if each were made by another
+/// process. With a warm writer, the writes go through that one long-lived
+/// store instead (a warm container that handled other executions before),
+/// and every read stays cold.
+#[derive(Clone)]
+pub struct ColdStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    warm: Option<Arc<DynamoStateStore>>,
+}
+
+impl ColdStore {
+    /// Cold reads and writes on `store`'s table.
+    pub fn on(store: &DynamoStateStore) -> Self {
+        ColdStore { client: store.client().clone(), table: store.table().to_string(), warm: None }
+    }
+
+    /// Writes through `writer`, cold reads of its table.
+    pub fn reading_after(writer: Arc<DynamoStateStore>) -> Self {
+        ColdStore { warm: Some(writer.clone()), ..Self::on(&writer) }
+    }
+
+    /// A store that remembers nothing.
+    pub fn fresh(&self) -> DynamoStateStore {
+        DynamoStateStore::new(self.client.clone(), self.table.clone()).without_memory()
+    }
+
+    /// The store to write through: the warm writer, or a new store.
+    fn writer(&self) -> Arc<DynamoStateStore> {
+        self.warm.clone().unwrap_or_else(|| Arc::new(self.fresh()))
+    }
+}
+
+impl StateStore for ColdStore {
+    async fn create_execution(
+        &self,
+        info: engine::ExecutionInfo,
+        definition: Arc<asl::Definition>,
+        definition_text: String,
+    ) -> Result<(), StoreError> {
+        self.writer().create_execution(info, definition, definition_text).await
+    }
+
+    async fn execution(&self, arn: &str) -> Result<ExecutionRecord, StoreError> {
+        self.fresh().execution(arn).await
+    }
+
+    async fn facts(&self, arn: &str) -> Result<ExecutionFacts, StoreError> {
+        self.fresh().facts(arn).await
+    }
+
+    async fn load_run(&self, arn: &str, run: &RunId) -> Result<Option<engine::Run>, StoreError> {
+        self.fresh().load_run(arn, run).await
+    }
+
+    async fn checkout_run(&self, arn: &str, run: &RunId) -> Result<Option<Checkout>, StoreError> {
+        self.fresh().checkout_run(arn, run).await
+    }
+
+    async fn restore_run(&self, arn: &str, run: engine::Run) -> Result<(), StoreError> {
+        self.writer().restore_run(arn, run).await
+    }
+
+    async fn forget(&self, arn: &str, run: &RunId) {
+        self.writer().forget(arn, run).await
+    }
+
+    async fn latest_effects(&self, arn: &str, run: &RunId) -> Result<Option<Vec<engine::Effect>>, StoreError> {
+        self.fresh().latest_effects(arn, run).await
+    }
+
+    async fn commit(&self, arn: &str, step: StepRecord) -> Result<CommitOutcome, StoreError> {
+        self.writer().commit(arn, step).await
+    }
+
+    async fn put_child_outcome(
+        &self,
+        arn: &str,
+        child: &RunId,
+        report: &engine::ChildReport,
+    ) -> Result<bool, StoreError> {
+        self.writer().put_child_outcome(arn, child, report).await
+    }
+
+    async fn child_outcomes(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        total: u32,
+    ) -> Result<Vec<engine::ChildOutcome>, StoreError> {
+        self.fresh().child_outcomes(arn, parent, generation, total).await
+    }
+
+    async fn history(&self, arn: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.fresh().history(arn).await
     }
 }
 

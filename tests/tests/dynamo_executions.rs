@@ -9,7 +9,7 @@ use std::sync::Arc;
 use engine::{TaskOutcome, TaskRequest};
 use runtime::{MockConfig, MockInvoker};
 use serde_json::{Value, json};
-use switchyard_tests::dynamo::{FaultyStore, Mode, block_on, fresh_store, run_on};
+use switchyard_tests::dynamo::{ColdStore, FaultyStore, Mode, block_on, fresh_store, run_cold, run_on};
 use switchyard_tests::{FnInvoker, Outcome, run_mocked, run_with, workspace_json};
 
 /// Events without ids and timestamps, sorted: what two runs of one execution must share
@@ -213,6 +213,28 @@ fn every_state_type_runs_on_dynamodb_as_in_memory() {
     });
 }
 
+/// Every state type with a new stepper per delivery and no store memory at
+/// all, each machine's definition and input larger than what is kept inline.
+#[test]
+fn every_state_type_runs_on_dynamodb_with_a_cold_process_per_delivery() {
+    block_on(async {
+        let store = Arc::new(ColdStore::on(&fresh_store().await));
+        for (name, mut def, input) in state_matrix() {
+            def["Comment"] = json!("c".repeat(9 * 1024));
+            let input = match input {
+                Value::Object(mut fields) => {
+                    fields.insert("pad".into(), json!("p".repeat(9 * 1024)));
+                    Value::Object(fields)
+                }
+                other => other,
+            };
+            let expected = run_with(&def, input.clone(), FnInvoker::new(task));
+            let actual = run_cold(store.clone(), "test-machine", &def, input, FnInvoker::new(task), Mode::Clean).await;
+            assert_equivalent(&expected, &actual, name);
+        }
+    });
+}
+
 /// The workflow of the exactly-once runs: a retried Task, a Choice, a
 /// Parallel holding a Map (MaxConcurrency 2) of Tasks and a Pass.
 fn mixed() -> Value {
@@ -282,7 +304,23 @@ fn crashes_around_commits_are_recovered_by_redelivery() {
 /// none recorded twice.
 #[test]
 fn five_hundred_executions_under_faults_end_as_clean_runs() {
-    let def = mixed();
+    five_hundred_executions_under_faults(false);
+}
+
+/// The same 500 executions with no memory of any kind: a new stepper for
+/// every delivery, and every store call through a new store (as when each
+/// delivery lands in a new container).
+#[test]
+fn five_hundred_executions_under_faults_end_as_clean_runs_with_a_cold_process_per_delivery() {
+    five_hundred_executions_under_faults(true);
+}
+
+fn five_hundred_executions_under_faults(cold: bool) {
+    let mut def = mixed();
+    if cold {
+        // Larger than what is kept inline: every execution's definition is a payload item.
+        def["Comment"] = json!("c".repeat(9 * 1024));
+    }
     let expected: Vec<Outcome> = (0..15).map(|k| run_with(&def, mixed_input(k), FnInvoker::new(task))).collect();
     let expected = Arc::new(expected);
     block_on(async move {
@@ -295,7 +333,6 @@ fn five_hundred_executions_under_faults_end_as_clean_runs() {
                 let mut checked = 0;
                 for k in (lane..500).step_by(8) {
                     let input = mixed_input(k);
-                    let store = aws_adapters::DynamoStateStore::new(client.clone(), table.clone());
                     let crash = (k / 6) % 12;
                     let (mode, before, after) = match k % 6 {
                         0 => (Mode::Clean, vec![], vec![]),
@@ -305,8 +342,14 @@ fn five_hundred_executions_under_faults_end_as_clean_runs() {
                         4 => (Mode::Clean, vec![crash], vec![]),
                         _ => (Mode::Clean, vec![], vec![crash]),
                     };
-                    let store = Arc::new(FaultyStore::new(store, before, after));
-                    let actual = run_on(store, "test-machine", &def, input, FnInvoker::new(task), mode).await;
+                    let store = aws_adapters::DynamoStateStore::new(client.clone(), table.clone());
+                    let actual = if cold {
+                        let store = Arc::new(FaultyStore::new(ColdStore::on(&store), before, after));
+                        run_cold(store, "test-machine", &def, input, FnInvoker::new(task), mode).await
+                    } else {
+                        let store = Arc::new(FaultyStore::new(store, before, after));
+                        run_on(store, "test-machine", &def, input, FnInvoker::new(task), mode).await
+                    };
                     assert_equivalent(&expected[(k % 15) as usize], &actual, &format!("execution {k} ({mode:?})"));
                     checked += 1;
                 }

@@ -1,5 +1,7 @@
 //! One conformance suite for every StateStore: the in-memory store and the
-//! DynamoDB store (on DynamoDB Local) must behave the same.
+//! DynamoDB store (on DynamoDB Local) must behave the same — also when every
+//! read is made by a process that remembers nothing (a cold container, a
+//! restarted `serve`), after writes by one that remembers everything.
 
 use std::sync::Arc;
 
@@ -8,17 +10,46 @@ use engine::{
 };
 use runtime::tally::TallyState;
 use runtime::{CommitOutcome, MemoryStateStore, SeededEntropy, StateStore, StepRecord, StoreError};
-use serde_json::json;
-use switchyard_tests::dynamo::{block_on, fresh_store};
+use serde_json::{Value, json};
+use switchyard_tests::dynamo::{ColdStore, block_on, fresh_store};
 use switchyard_tests::{T0_MS, definition};
 
-fn machine() -> serde_json::Value {
-    json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}})
+/// Two Passes, with a comment that makes the definition larger than what is
+/// kept inline (8 KiB): the definition is stored as a payload.
+fn machine() -> Value {
+    json!({"Comment": "c".repeat(9 * 1024), "StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}})
+}
+
+/// An input larger than what is kept inline: the execution's facts, each
+/// snapshot's state input and the output are stored as payloads.
+fn big_input() -> Value {
+    json!({"x": 1, "pad": "p".repeat(9 * 1024)})
 }
 
 async fn conformance<S: StateStore>(store: S) {
+    // Two executions of one machine with the same input: the same payloads,
+    // each readable under its own execution.
+    let one = execution(&store, "one").await;
+    let two = execution(&store, "two").await;
+    for arn in [&one, &two] {
+        let record = store.execution(arn).await.expect("record");
+        assert_eq!(record.definition_text, machine().to_string());
+        assert_eq!(record.info.input, big_input());
+        assert_eq!(record.summary.output, Some(big_input().to_string()));
+        assert_eq!(store.history(arn).await.expect("history").len(), 6);
+    }
+    assert_eq!(store.facts(&two).await.expect("facts").definition_text, machine().to_string());
+    children(&store, &one).await;
+
+    // Unknown executions.
+    assert!(matches!(store.execution("arn:nope").await, Err(StoreError::ExecutionDoesNotExist(_))));
+}
+
+/// Creates execution `name` and commits its three steps, checking each read on the way.
+async fn execution<S: StateStore>(store: &S, name: &str) -> String {
     let def = Arc::new(definition(&machine()));
-    let info = runtime::local_execution_info("conformance", "one", json!({"x": 1}), T0_MS);
+    let info = runtime::local_execution_info("conformance", name, big_input(), T0_MS);
     let arn = info.execution_arn.clone();
     store.create_execution(info.clone(), def.clone(), machine().to_string()).await.expect("create");
 
@@ -76,7 +107,7 @@ async fn conformance<S: StateStore>(store: S) {
     assert_eq!(second.run.status, RunStatus::Succeeded);
     let record = store.execution(&arn).await.expect("record");
     assert_eq!(record.summary.status, RunStatus::Succeeded);
-    assert_eq!(record.summary.output.as_deref(), Some(r#"{"x":1}"#));
+    assert_eq!(record.summary.output, Some(big_input().to_string()));
     assert_eq!(record.summary.stop_time_ms, Some(T0_MS));
 
     // The merged history of one run is its events in order.
@@ -95,7 +126,12 @@ async fn conformance<S: StateStore>(store: S) {
         ]
     );
     assert!(matches!(history[5].event.details, EventDetails::ExecutionSucceeded { .. }));
+    arn
+}
 
+/// Child outcomes, staged children and tallies.
+async fn children<S: StateStore>(store: &S, arn: &str) {
+    let arn = arn.to_string();
     // Child outcomes: stored once, read back in index order.
     let parent = RunId::root();
     for index in [2u32, 0, 1] {
@@ -176,9 +212,6 @@ async fn conformance<S: StateStore>(store: S) {
     assert!(store.tally_failing(&arn, &parent, 71, 140).await.expect("failing?"));
     let state = store.tally_add(&arn, &parent, 71, tally, &[5]).await.expect("add");
     assert_eq!(state, TallyState { complete: false, failing: true });
-
-    // Unknown executions.
-    assert!(matches!(store.execution("arn:nope").await, Err(StoreError::ExecutionDoesNotExist(_))));
 }
 
 #[test]
@@ -189,6 +222,22 @@ fn the_memory_store_conforms() {
 #[test]
 fn the_dynamodb_store_conforms() {
     block_on(async { conformance(fresh_store().await).await });
+}
+
+/// Every call through a new store: nothing any call remembers helps the next.
+#[test]
+fn the_dynamodb_store_conforms_with_no_memory_at_all() {
+    block_on(async { conformance(ColdStore::on(&fresh_store().await)).await });
+}
+
+/// Writes through one store that remembers what it wrote (a warm container
+/// that ran other executions of the machine), every read through a new one.
+/// Before payloads were remembered per execution, the second execution's
+/// definition, input and output were never written under its own key, and a
+/// cold reader answered `payload … is missing`.
+#[test]
+fn the_dynamodb_store_conforms_when_a_cold_process_reads_what_a_warm_one_wrote() {
+    block_on(async { conformance(ColdStore::reading_after(Arc::new(fresh_store().await))).await });
 }
 
 #[test]

@@ -11,11 +11,13 @@ use crate::template::{Expr, Template};
 
 /// Index of a state in [`Definition::states`]. State names are unique across
 /// the whole machine (branches and Map processors included), so one index space serves all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+/// Stored by name: see [`crate::refs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StateId(pub u32);
 
 /// Index of a block (the top level, a Parallel branch or a Map processor) in [`Definition::blocks`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+/// Stored by the name of its `StartAt` state: see [`crate::refs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BlockId(pub u32);
 
 /// A validated state machine definition.

@@ -11,6 +11,7 @@ pub mod intrinsic;
 pub mod names;
 pub mod parse;
 pub mod path;
+pub mod refs;
 pub mod resource;
 pub mod retry;
 pub mod template;

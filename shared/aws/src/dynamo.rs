@@ -16,6 +16,20 @@
 //! A step is written with `attribute_not_exists(pk)`: the first writer of a
 //! version wins, a second learns it lost (not an error). Loading a run is one
 //! strongly consistent Query for its newest `STEP#` item.
+//!
+//! Every read works from a cold process: what this process remembers only
+//! spares it reads of items that never change, and writes of items it has
+//! written or read under the very key a reader looks in (a payload is
+//! remembered per partition key, not per hash: the same text under another
+//! execution is another item, written there too).
+//!
+//! Stored formats: `META`, `STEP#`, `DONE#` and `SPEC#` items carry `fmt`, the
+//! format they were written in ([`ITEM_FORMAT`]; absent: format 0, before
+//! formats were numbered). A reader decodes every format up to its own and
+//! refuses a newer one with an error naming it. Format 1 names states in
+//! snapshots, effects and staged child specs by name ([`asl::refs`]), so a
+//! step stays readable when a later parser numbers the definition's states
+//! differently; format 0 held the indices.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -50,6 +64,10 @@ use sha2::{Digest, Sha256};
 const INLINE_LIMIT: usize = 300 * 1024;
 /// A state input larger than this is stored once as a payload item and referenced.
 const PAYLOAD_THRESHOLD: usize = 8 * 1024;
+
+/// The format this build writes `META`, `STEP#`, `DONE#` and `SPEC#` items in,
+/// and the newest it reads. 1: states named by name in snapshots, effects and specs.
+pub const ITEM_FORMAT: u32 = 1;
 
 /// Counts of DynamoDB requests and capacity units, read from every response
 /// (`ReturnConsumedCapacity: TOTAL`): what a transition costs.
@@ -186,7 +204,9 @@ pub struct DynamoStateStore {
     pub(crate) client: Client,
     pub(crate) table: String,
     pub(crate) metrics: Arc<Metrics>,
-    /// Payload items this process knows exist (they are immutable).
+    /// Payload items this process wrote or read, as `<pk>#<hash>`: they are
+    /// immutable, and a payload is only known to exist under the partition
+    /// key it was written to.
     payloads: Mutex<HashSet<String>>,
     /// Parsed state inputs read from payload items, by hash (immutable too).
     parsed: Mutex<HashMap<String, Value>>,
@@ -199,7 +219,8 @@ pub struct DynamoStateStore {
     /// the next step of a run usually lands in the same warm container, and
     /// then costs no read. May be stale; the conditional write catches that.
     snapshots: Mutex<HashMap<(String, RunId), (Run, String)>>,
-    /// Whether to remember snapshots at all (off: every step reads its run).
+    /// Whether to remember snapshots and payloads at all (off: every step reads
+    /// its run and writes its payloads).
     remember: bool,
 }
 
@@ -296,6 +317,34 @@ struct StepBody {
     run: Value,
     history: Vec<HistoryEvent>,
     effects: Vec<Effect>,
+}
+
+/// A step body read for its events alone (the snapshot and effects are skipped
+/// unread: no definition is needed to name their states).
+#[derive(serde::Deserialize)]
+struct StepEvents {
+    history: Vec<HistoryEvent>,
+}
+
+/// The format an item was written in; an error when it is newer than this build reads.
+pub(crate) fn item_format(item: &HashMap<String, AttributeValue>) -> Result<u32, StoreError> {
+    let format = match item.get("fmt") {
+        None => 0,
+        Some(_) => u32::try_from(get_n(item, "fmt")?).map_err(|_| corrupt("format number"))?,
+    };
+    if format > ITEM_FORMAT {
+        let key = optional_s(item, "sk").unwrap_or_default();
+        return Err(corrupt(format!(
+            "item {key} is in stored format {format}, newer than this build reads (up to {ITEM_FORMAT}): \
+             it was written by a newer release, which must serve this table"
+        )));
+    }
+    Ok(format)
+}
+
+/// The `fmt` attribute of an item this build writes.
+pub(crate) fn format_attribute() -> AttributeValue {
+    AttributeValue::N(ITEM_FORMAT.to_string())
 }
 
 impl DynamoStateStore {
@@ -530,8 +579,17 @@ impl DynamoStateStore {
         Ok(out)
     }
 
-    /// The body of a step item, reassembled from blobs when it was split.
+    /// The body of a step item, with the states in its snapshot and effects
+    /// resolved in the execution's definition.
     async fn body(&self, arn: &str, item: &HashMap<String, AttributeValue>) -> Result<StepBody, StoreError> {
+        let text = self.body_text(arn, item).await?;
+        let definition = self.definition(arn).await?;
+        asl::refs::by_name(&definition, || serde_json::from_slice(&text)).map_err(corrupt)
+    }
+
+    /// The JSON text of a step item's body, reassembled from blobs when it was split.
+    async fn body_text(&self, arn: &str, item: &HashMap<String, AttributeValue>) -> Result<Vec<u8>, StoreError> {
+        item_format(item)?;
         let packed = match item.get("body").and_then(|v| v.as_b().ok()) {
             Some(bytes) => bytes.as_ref().to_vec(),
             None => {
@@ -551,25 +609,47 @@ impl DynamoStateStore {
         };
         let mut text = Vec::new();
         flate2::read::DeflateDecoder::new(packed.as_slice()).read_to_end(&mut text).map_err(corrupt)?;
-        serde_json::from_slice(&text).map_err(corrupt)
+        Ok(text)
+    }
+
+    /// The execution's definition (its facts are kept for the execution's life).
+    pub(crate) async fn definition(&self, arn: &str) -> Result<Arc<Definition>, StoreError> {
+        if let Some(facts) = self.facts.lock().unwrap_or_else(|e| e.into_inner()).get(arn) {
+            return Ok(facts.definition.clone());
+        }
+        Ok(self.facts(arn).await?.definition)
     }
 
     /// Stores `text` once (content-addressed, in parts) and returns its reference.
     async fn put_payload(&self, arn: &str, text: &str) -> Result<String, StoreError> {
         let hash = hex::encode(Sha256::digest(text.as_bytes()));
-        let known = self.payloads.lock().unwrap_or_else(|e| e.into_inner()).contains(&hash);
-        if !known {
+        let key = pk(arn);
+        // Known only under this key: a reader of this execution looks nowhere else.
+        let known = format!("{key}#{hash}");
+        if !self.payloads.lock().unwrap_or_else(|e| e.into_inner()).contains(&known) {
             for (part, chunk) in chunks(text).enumerate() {
                 let mut item = HashMap::new();
-                item.insert("pk".to_string(), s(pk(arn)));
+                item.insert("pk".to_string(), s(&key));
                 item.insert("sk".to_string(), s(format!("PAYLOAD#{hash}#{part:04}")));
                 item.insert("data".to_string(), s(chunk));
                 // Content-addressed: writing the same part again changes nothing.
                 self.put(item).await?;
             }
-            self.payloads.lock().unwrap_or_else(|e| e.into_inner()).insert(hash.clone());
+            self.payload_known(known);
         }
         Ok(hash)
+    }
+
+    /// Remembers that a payload item exists under its key (`<pk>#<hash>`).
+    fn payload_known(&self, known: String) {
+        if !self.remember {
+            return;
+        }
+        let mut payloads = self.payloads.lock().unwrap_or_else(|e| e.into_inner());
+        if payloads.len() >= MAX_REMEMBERED {
+            payloads.clear();
+        }
+        payloads.insert(known);
     }
 
     /// The text of a payload reference.
@@ -582,7 +662,7 @@ impl DynamoStateStore {
         for part in &parts {
             text.push_str(get_s(part, "data")?);
         }
-        self.payloads.lock().unwrap_or_else(|e| e.into_inner()).insert(hash.to_string());
+        self.payload_known(format!("{}#{hash}", pk(arn)));
         Ok(text)
     }
 
@@ -621,8 +701,8 @@ impl DynamoStateStore {
 
     /// A snapshot with its large state input replaced by a payload reference
     /// (a Map's parent keeps its input while every child's report rewrites its snapshot).
-    async fn externalize(&self, arn: &str, run: &Run) -> Result<Value, StoreError> {
-        let mut value = serde_json::to_value(run).map_err(corrupt)?;
+    async fn externalize(&self, arn: &str, definition: &Arc<Definition>, run: &Run) -> Result<Value, StoreError> {
+        let mut value = asl::refs::by_name(definition, || serde_json::to_value(run)).map_err(corrupt)?;
         let Some(input) = value.pointer_mut("/cursor/input") else {
             return Ok(value);
         };
@@ -656,7 +736,8 @@ impl DynamoStateStore {
                 *slot = input;
             }
         }
-        serde_json::from_value(value).map_err(corrupt)
+        let definition = self.definition(arn).await?;
+        asl::refs::by_name(&definition, || serde_json::from_value(value)).map_err(corrupt)
     }
 
     /// Remembers a running run's newest snapshot (a finished run is forgotten: it takes no more steps).
@@ -791,6 +872,7 @@ impl StateStore for DynamoStateStore {
         let mut item = HashMap::new();
         item.insert("pk".to_string(), s(pk(&arn)));
         item.insert("sk".to_string(), s("META"));
+        item.insert("fmt".to_string(), format_attribute());
         self.put_text(&arn, &mut item, "info", serde_json::to_string(&info).map_err(corrupt)?).await?;
         self.put_text(&arn, &mut item, "definition", definition_text.clone()).await?;
         // The listing entry, RUNNING until the last step updates it.
@@ -827,6 +909,7 @@ impl StateStore for DynamoStateStore {
             return Ok((**facts).clone());
         }
         let item = self.get(arn, "META").await?.ok_or_else(|| StoreError::ExecutionDoesNotExist(arn.to_string()))?;
+        item_format(&item)?;
         let info = self.get_text(arn, &item, "info").await?.ok_or_else(|| corrupt("execution facts"))?;
         let info: ExecutionInfo = serde_json::from_str(&info).map_err(corrupt)?;
         let definition_text = self.get_text(arn, &item, "definition").await?.ok_or_else(|| corrupt("definition"))?;
@@ -902,9 +985,10 @@ impl StateStore for DynamoStateStore {
     async fn commit(&self, arn: &str, step: StepRecord) -> Result<CommitOutcome, StoreError> {
         let StepRecord { run, history, effects, cause } = step;
         let at = history.first().map(|e| e.timestamp_ms).unwrap_or(0);
-        let stored_run = self.externalize(arn, &run).await?;
+        let definition = self.definition(arn).await?;
+        let stored_run = self.externalize(arn, &definition, &run).await?;
         let body = StepBody { run: stored_run, history, effects };
-        let text = serde_json::to_vec(&body).map_err(corrupt)?;
+        let text = asl::refs::by_name(&definition, || serde_json::to_vec(&body)).map_err(corrupt)?;
         // Deflated: a step repeats its payload (input, output, snapshot), which compresses
         // away, and write capacity is billed per KB.
         let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -920,6 +1004,7 @@ impl StateStore for DynamoStateStore {
             item.insert("fanOut".to_string(), AttributeValue::Bool(true));
         }
         let cause_text = cause.clone();
+        item.insert("fmt".to_string(), format_attribute());
         item.insert("cause".to_string(), s(cause));
         item.insert("at".to_string(), AttributeValue::N(at.to_string()));
         if packed.len() <= INLINE_LIMIT {
@@ -963,6 +1048,7 @@ impl StateStore for DynamoStateStore {
             "sk".to_string(),
             s(format!("{}{:010}", done_prefix(&report.parent, report.generation), report.index)),
         );
+        item.insert("fmt".to_string(), format_attribute());
         item.insert("child".to_string(), s(child.0.clone()));
         item.insert("outcome".to_string(), s(serde_json::to_string(&report.outcome).map_err(corrupt)?));
         self.put_if_absent(item).await
@@ -982,7 +1068,13 @@ impl StateStore for DynamoStateStore {
                 items.len()
             )));
         }
-        items.iter().map(|item| serde_json::from_str(get_s(item, "outcome")?).map_err(corrupt)).collect()
+        items
+            .iter()
+            .map(|item| {
+                item_format(item)?;
+                serde_json::from_str(get_s(item, "outcome")?).map_err(corrupt)
+            })
+            .collect()
     }
 
     async fn stage_children(
@@ -1093,7 +1185,8 @@ impl StateStore for DynamoStateStore {
             let rest = &sk["STEP#".len()..];
             let cut = rest.rfind('#').ok_or_else(|| corrupt(format!("step key {sk}")))?;
             let version: u64 = rest[cut + 1..].parse().map_err(corrupt)?;
-            let body = self.body(arn, item).await?;
+            let text = self.body_text(arn, item).await?;
+            let body: StepEvents = serde_json::from_slice(&text).map_err(corrupt)?;
             steps.push(LoggedStep {
                 run: RunId(rest[..cut].to_string()),
                 version,

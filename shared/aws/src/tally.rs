@@ -24,7 +24,9 @@ use engine::{ChildMark, ChildOutcome, ChildReport, ChildSpec, RunId, Tally};
 use runtime::store::StoreError;
 use runtime::tally::{TallyState, shard_count, shard_len, shard_of};
 
-use crate::dynamo::{DynamoStateStore, backend, corrupt, get_n, get_s, item_size, s};
+use crate::dynamo::{
+    DynamoStateStore, backend, corrupt, format_attribute, get_n, get_s, item_format, item_size, s,
+};
 
 /// Items per BatchWriteItem request (DynamoDB's limit).
 const BATCH: usize = 25;
@@ -84,6 +86,7 @@ impl DynamoStateStore {
         let mut item = HashMap::new();
         item.insert("pk".to_string(), s(shard_pk(arn, &report.parent, report.generation, shard_of(report.index))));
         item.insert("sk".to_string(), s(format!("DONE#{:010}", report.index)));
+        item.insert("fmt".to_string(), format_attribute());
         item.insert("child".to_string(), s(child.0.clone()));
         item.insert("outcome".to_string(), s(serde_json::to_string(&report.outcome).map_err(corrupt)?));
         item.insert("lastEventId".to_string(), AttributeValue::N(report.last_event_id.to_string()));
@@ -100,6 +103,8 @@ impl DynamoStateStore {
         generation: u64,
         specs: &[ChildSpec],
     ) -> Result<(), StoreError> {
+        // A spec names its block and Map state: by name, so another parse of the definition finds them.
+        let definition = self.definition(arn).await?;
         for batch in specs.chunks(BATCH) {
             let mut requests = Vec::with_capacity(batch.len());
             for spec in batch {
@@ -108,7 +113,9 @@ impl DynamoStateStore {
                 let mut item = HashMap::new();
                 item.insert("pk".to_string(), s(pk));
                 item.insert("sk".to_string(), s(format!("SPEC#{:010}", spec.index)));
-                item.insert("spec".to_string(), s(serde_json::to_string(spec).map_err(corrupt)?));
+                item.insert("fmt".to_string(), format_attribute());
+                let text = asl::refs::by_name(&definition, || serde_json::to_string(spec)).map_err(corrupt)?;
+                item.insert("spec".to_string(), s(text));
                 let bytes = item_size(&item);
                 let put = PutRequest::builder().set_item(Some(item)).build().map_err(backend)?;
                 requests.push((WriteRequest::builder().put_request(put).build(), bytes));
@@ -156,7 +163,10 @@ impl DynamoStateStore {
         let Some(item) = self.get_key(pk, &format!("SPEC#{index:010}")).await? else {
             return Ok(None);
         };
-        Ok(Some(serde_json::from_str(get_s(&item, "spec")?).map_err(corrupt)?))
+        item_format(&item)?;
+        let definition = self.definition(arn).await?;
+        let text = get_s(&item, "spec")?;
+        Ok(Some(asl::refs::by_name(&definition, || serde_json::from_str(text)).map_err(corrupt)?))
     }
 
     /// See `StateStore::tally_add`.
@@ -251,6 +261,7 @@ impl DynamoStateStore {
             for item in self.query_key_prefix(&pk, "DONE#").await? {
                 let sk = get_s(&item, "sk")?;
                 let index: usize = sk["DONE#".len()..].parse().map_err(corrupt)?;
+                item_format(&item)?;
                 let outcome: ChildOutcome = serde_json::from_str(get_s(&item, "outcome")?).map_err(corrupt)?;
                 let mark = ChildMark {
                     last_event_id: get_n(&item, "lastEventId")? as u64,

@@ -8,14 +8,20 @@ use engine::{
     ChildOutcome, ChildReport, ChildSpec, Ctx, Effect, Event, HistoryEvent, Prev, RunId, RunStatus, Tally, TaskRequest,
     Transition,
 };
-use serde::{Deserialize, Serialize};
+use asl::Definition;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::store::{Checkout, CommitOutcome, ExecutionFacts, StateStore, StepRecord, StoreError};
 
+/// The format this build writes deliveries in, and the newest it reads.
+/// 0 (no `format` field): before formats were numbered. 1: `format`, and a
+/// child's start names its block and Map state by name (`names`).
+pub const DELIVERY_FORMAT: u32 = 1;
+
 /// What can be delivered to an execution: the stepper Lambda's event, the
-/// local runtime's queue entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// local runtime's queue entry. On the wire (JSON) it carries its format,
+/// [`DELIVERY_FORMAT`]: a reader refuses a newer one with an error naming it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     /// The execution.
     pub execution_arn: String,
@@ -24,9 +30,115 @@ pub struct Delivery {
     /// What to do.
     pub kind: DeliveryKind,
     /// A timer: not to be applied before this time (ms since epoch).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before_ms: Option<i64>,
+    /// The states a child's start refers to, by name: they, not the indices
+    /// in the spec, say where the child starts in the receiver's parse of the
+    /// definition (a later release may number states differently).
+    pub names: Option<ChildNames>,
 }
+
+/// The block a child run walks and its Map state, by name (`asl::refs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChildNames {
+    /// The block, by the name of its `StartAt` state.
+    pub block: String,
+    /// The Map state, for a Map iteration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_state: Option<String>,
+}
+
+impl ChildNames {
+    /// The names of a spec's states in `def`.
+    pub fn of(def: &Definition, spec: &ChildSpec) -> Option<ChildNames> {
+        Some(ChildNames {
+            block: def.block_name(spec.block)?.to_string(),
+            map_state: match spec.map_state {
+                Some(id) => Some(def.states.get(id.0 as usize)?.name.clone()),
+                None => None,
+            },
+        })
+    }
+
+    /// Points `spec` at the named states of `def`.
+    fn resolve(&self, def: &Definition, spec: &mut ChildSpec) -> Result<(), StoreError> {
+        let unknown = |what: &str, name: &str| {
+            StoreError::Backend(format!(
+                "a child's start names the {what} {name:?}, which the definition does not have"
+            ))
+        };
+        spec.block = def.block_id(&self.block).ok_or_else(|| unknown("block", &self.block))?;
+        spec.map_state = match &self.map_state {
+            Some(name) => Some(def.state_id(name).ok_or_else(|| unknown("Map state", name))?),
+            None => None,
+        };
+        Ok(())
+    }
+}
+
+/// A delivery as written: [`Delivery`] and its format.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireOut<'a> {
+    format: u32,
+    execution_arn: &'a str,
+    run: &'a RunId,
+    kind: &'a DeliveryKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_before_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    names: Option<&'a ChildNames>,
+}
+
+/// A delivery as read, in any format up to [`DELIVERY_FORMAT`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireIn {
+    #[serde(default)]
+    format: u32,
+    execution_arn: String,
+    run: RunId,
+    kind: DeliveryKind,
+    #[serde(default)]
+    not_before_ms: Option<i64>,
+    #[serde(default)]
+    names: Option<ChildNames>,
+}
+
+impl Serialize for Delivery {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        WireOut {
+            format: DELIVERY_FORMAT,
+            execution_arn: &self.execution_arn,
+            run: &self.run,
+            kind: &self.kind,
+            not_before_ms: self.not_before_ms,
+            names: self.names.as_ref(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Delivery {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireIn::deserialize(deserializer)?;
+        if wire.format > DELIVERY_FORMAT {
+            return Err(serde::de::Error::custom(format!(
+                "delivery format {} is newer than this build reads (up to {DELIVERY_FORMAT}): \
+                 it was sent by a newer release, which must handle it",
+                wire.format
+            )));
+        }
+        Ok(Delivery {
+            execution_arn: wire.execution_arn,
+            run: wire.run,
+            kind: wire.kind,
+            not_before_ms: wire.not_before_ms,
+            names: wire.names,
+        })
+    }
+}
+
 
 /// The three kinds of delivery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +173,7 @@ impl Delivery {
             run,
             kind: DeliveryKind::Event(event),
             not_before_ms: None,
+            names: None,
         }
     }
 
@@ -71,6 +184,7 @@ impl Delivery {
             run: RunId::root(),
             kind: DeliveryKind::Start,
             not_before_ms: None,
+            names: None,
         }
     }
 
@@ -167,7 +281,13 @@ pub async fn apply<S: StateStore>(
         }
         let transition: Transition = match (&delivery.kind, checked_out) {
             (DeliveryKind::Start, None) => engine::start_execution(def, &record.info, ctx),
-            (DeliveryKind::StartChild(spec), None) => engine::start_child(def, &record.info, (**spec).clone(), ctx),
+            (DeliveryKind::StartChild(spec), None) => {
+                let mut spec = (**spec).clone();
+                if let Some(names) = &delivery.names {
+                    names.resolve(def, &mut spec)?;
+                }
+                engine::start_child(def, &record.info, spec, ctx)
+            }
             (DeliveryKind::Event(_), None) => return Ok(Applied::Dropped),
             (DeliveryKind::StartStaged { .. }, _) => {
                 return Err(StoreError::Backend(format!(
@@ -282,8 +402,9 @@ pub enum Action {
     Close(RunStatus),
 }
 
-/// Turns a step's effects into actions.
-pub fn actions(arn: &str, run: &RunId, effects: Vec<Effect>) -> Vec<Action> {
+/// Turns a step's effects into actions (`def`: the execution's definition,
+/// which names the states a child's start refers to).
+pub fn actions(def: &Definition, arn: &str, run: &RunId, effects: Vec<Effect>) -> Vec<Action> {
     let mut out = Vec::with_capacity(effects.len());
     for effect in effects {
         match effect {
@@ -298,6 +419,7 @@ pub fn actions(arn: &str, run: &RunId, effects: Vec<Effect>) -> Vec<Action> {
                 Action::Deliver(Delivery {
                     execution_arn: arn.to_string(),
                     run: spec.id.clone(),
+                    names: ChildNames::of(def, &spec),
                     kind: DeliveryKind::StartChild(Box::new(spec)),
                     not_before_ms: None,
                 })
@@ -307,6 +429,7 @@ pub fn actions(arn: &str, run: &RunId, effects: Vec<Effect>) -> Vec<Action> {
                 run: run.child(generation, index),
                 kind: DeliveryKind::StartStaged { generation, index, tally, after },
                 not_before_ms: None,
+                names: None,
             })),
             Effect::StageChildren { generation, specs } => {
                 out.push(Action::Stage { run: run.clone(), generation, specs })
@@ -375,6 +498,7 @@ pub async fn report<S: StateStore>(
                 run: parent.child(generation, next),
                 kind: DeliveryKind::StartStaged { generation, index: next, tally, after },
                 not_before_ms: None,
+                names: None,
             });
         }
     }
@@ -425,6 +549,7 @@ pub async fn resolve_staged<S: StateStore>(store: &S, delivery: Delivery) -> Res
         run: child,
         kind: DeliveryKind::StartChild(Box::new(spec)),
         not_before_ms: None,
+        names: None,
     }))
 }
 

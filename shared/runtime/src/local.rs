@@ -214,7 +214,7 @@ impl<S: StateStore, I: TaskInvoker> LocalRuntime<S, I> {
             Applied::Dropped => return Ok(()),
         };
         let arn = record.info.execution_arn.as_str();
-        for action in driver::actions(arn, &run, effects) {
+        for action in driver::actions(&record.definition, arn, &run, effects) {
             self.perform(action, &record).await?;
         }
         Ok(())

@@ -269,7 +269,7 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
         outgoing: &mut Vec<Delivery>,
     ) -> Result<(), StepperError> {
         let arn = record.info.execution_arn.as_str();
-        for action in driver::actions(arn, run, effects) {
+        for action in driver::actions(&record.definition, arn, run, effects) {
             match action {
                 Action::Deliver(d) => outgoing.push(d),
                 Action::DeliverAt(due_ms, mut d) => {
