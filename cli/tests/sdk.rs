@@ -2,59 +2,13 @@
 //! but for its endpoint: on the in-memory store, and on DynamoDB Local when
 //! (at `SWITCHYARD_DYNAMODB_ENDPOINT`, or started by scripts/dynamodb-local.sh).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::error::ProvideErrorMetadata;
-use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
-use serde_json::{Value, json};
+use aws_sdk_sfn::types::ExecutionStatus;
+use serde_json::json;
 
-/// A running `switchyard serve`, stopped on drop.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
-            .args(["serve", "--port", "0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first line");
-        let url = line.trim().strip_prefix("switchyard serve: listening on ").expect("the listening line").to_string();
-        Server { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn client(url: &str) -> Client {
-    let config = aws_sdk_sfn::Config::builder()
-        .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
-        .region(aws_sdk_sfn::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sfn::config::Credentials::new("test", "test", None, None, "test"))
-        .endpoint_url(url)
-        .build();
-    Client::from_conf(config)
-}
-
-const ROLE: &str = "arn:aws:iam::123456789012:role/switchyard-test";
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
-}
+mod common;
+use common::{ROLE, Server, client, newest_token, unique, wait_until_done};
 
 /// A machine that waits for a callback, then passes its answer on.
 fn callback_machine() -> String {
@@ -63,38 +17,6 @@ fn callback_machine() -> String {
                 "Parameters": {"FunctionName": "approver", "Payload": {"token.$": "$$.Task.Token"}},
                 "ResultPath": "$.answer", "End": true}}})
     .to_string()
-}
-
-async fn wait_until_done(
-    sfn: &Client,
-    arn: &str,
-) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let d = sfn.describe_execution().execution_arn(arn).send().await.expect("describe");
-        if d.status() != &ExecutionStatus::Running || Instant::now() > deadline {
-            return d;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-}
-
-/// The token of the newest TaskScheduled event.
-async fn newest_token(sfn: &Client, arn: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let h = sfn.get_execution_history().execution_arn(arn).reverse_order(true).send().await.expect("history");
-        let scheduled = h.events().iter().find(|e| e.r#type() == &HistoryEventType::TaskScheduled);
-        if let Some(e) = scheduled {
-            let parameters = e.task_scheduled_event_details().expect("details").parameters();
-            let parameters: Value = serde_json::from_str(parameters).expect("json");
-            if h.events()[0].r#type() == &HistoryEventType::TaskSubmitted {
-                return parameters["Payload"]["token"].as_str().expect("token").to_string();
-            }
-        }
-        assert!(Instant::now() < deadline, "no task waits in {arn}");
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
 }
 
 async fn flows(sfn: &Client) {

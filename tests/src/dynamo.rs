@@ -69,6 +69,14 @@ impl Queue {
         self.pop(&mut |_| 0)
     }
 
+    /// Takes every pending delivery, due now or later.
+    pub fn drain(&self) -> Vec<Delivery> {
+        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all: Vec<Delivery> = q.now.drain(..).collect();
+        all.append(&mut q.timers);
+        all
+    }
+
     /// True when nothing is pending.
     pub fn is_empty(&self) -> bool {
         let q = self.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -110,7 +118,7 @@ fn next_random(seed: &mut u64) -> u64 {
 }
 
 /// Drives one execution to its end on `store` and returns its outcome.
-pub async fn run_on<S: StateStore, I: TaskInvoker>(
+pub async fn run_on<S: StateStore + Renew, I: TaskInvoker>(
     store: Arc<S>,
     machine: &str,
     def: &Value,
@@ -124,7 +132,7 @@ pub async fn run_on<S: StateStore, I: TaskInvoker>(
 /// Like [`run_on`], with a new stepper for every delivery: nothing one
 /// delivery's handling remembers reaches the next (with a [`ColdStore`], as if
 /// each delivery landed in a new process).
-pub async fn run_cold<S: StateStore, I: TaskInvoker>(
+pub async fn run_cold<S: StateStore + Renew, I: TaskInvoker>(
     store: Arc<S>,
     machine: &str,
     def: &Value,
@@ -144,7 +152,7 @@ enum Memory {
     Fresh,
 }
 
-async fn run_with_steppers<S: StateStore, I: TaskInvoker>(
+async fn run_with_steppers<S: StateStore + Renew, I: TaskInvoker>(
     store: Arc<S>,
     machine: &str,
     def: &Value,
@@ -190,7 +198,7 @@ impl<S, I> Clone for Steppers<S, I> {
     }
 }
 
-impl<S: StateStore, I: TaskInvoker> Steppers<S, I> {
+impl<S: StateStore + Renew, I: TaskInvoker> Steppers<S, I> {
     fn new(store: Arc<S>, invoker: I, queue: Queue, memory: Memory) -> Self {
         let clock = Clock::virtual_at(T0_MS);
         let invoker = Arc::new(invoker);
@@ -210,10 +218,11 @@ impl<S: StateStore, I: TaskInvoker> Steppers<S, I> {
     }
 
     /// The stepper for the next delivery.
-    fn get(&self) -> Arc<Stepper<S, I, Queue>> {
+    pub fn get(&self) -> Arc<Stepper<S, I, Queue>> {
         match &self.warm {
             Some(stepper) => stepper.clone(),
             None => {
+                self.store.renew();
                 Arc::new(Stepper::new(self.store.clone(), self.invoker.clone(), self.queue.clone(), self.clock.clone()))
             }
         }
@@ -226,7 +235,7 @@ fn next_name() -> u64 {
 }
 
 /// Hands queued deliveries to `workers` tasks at once until none is left and all are idle.
-pub async fn drive_concurrently<S: StateStore, I: TaskInvoker>(
+pub async fn drive_concurrently<S: StateStore + Renew, I: TaskInvoker>(
     steppers: &Steppers<S, I>,
     queue: &Queue,
     workers: usize,
@@ -260,7 +269,7 @@ pub async fn drive_concurrently<S: StateStore, I: TaskInvoker>(
 }
 
 /// Hands queued deliveries to the steppers until none is left.
-pub async fn drive<S: StateStore, I: TaskInvoker>(
+pub async fn drive<S: StateStore + Renew, I: TaskInvoker>(
     stepper: &Steppers<S, I>,
     queue: &Queue,
     mode: Mode,
@@ -292,7 +301,7 @@ pub async fn drive<S: StateStore, I: TaskInvoker>(
 
 /// What Lambda does with a failed asynchronous invocation: delivers the same
 /// event again (up to twice more), each time to the stepper `steppers` gives.
-async fn handle_with_retries<S: StateStore, I: TaskInvoker>(
+async fn handle_with_retries<S: StateStore + Renew, I: TaskInvoker>(
     steppers: &Steppers<S, I>,
     d: Delivery,
 ) -> Result<(), StepperError> {
@@ -473,22 +482,46 @@ impl<S: StateStore> StateStore for FaultyStore<S> {
     }
 }
 
+/// A store that can start afresh, as the store of a new process would: what
+/// a test calls between two deliveries to leave nothing remembered.
+pub trait Renew {
+    /// Forgets everything (nothing, for a store that keeps no memory apart from its data).
+    fn renew(&self) {}
+}
+
+impl Renew for DynamoStateStore {}
+impl Renew for runtime::MemoryStateStore {}
+
+impl<S: Renew> Renew for FaultyStore<S> {
+    fn renew(&self) {
+        self.inner.renew();
+    }
+}
+
 /// A DynamoDB store with no memory of any kind: every call goes through a new
 /// [`DynamoStateStore`] on the same table, as if each were made by another
-/// process. With a warm writer, the writes go through that one long-lived
-/// store instead (a warm container that handled other executions before),
-/// and every read stays cold.
-#[derive(Clone)]
+/// process — or, [`ColdStore::per_delivery`], every call until the next
+/// [`Renew::renew`]. With a warm writer, the writes go through that one
+/// long-lived store instead (a warm container that handled other executions
+/// before), and every read stays cold.
 pub struct ColdStore {
     client: aws_sdk_dynamodb::Client,
     table: String,
     warm: Option<Arc<DynamoStateStore>>,
+    /// The store of the current delivery, when renewed per delivery.
+    current: Option<Mutex<Arc<DynamoStateStore>>>,
 }
 
 impl ColdStore {
-    /// Cold reads and writes on `store`'s table.
+    /// Cold reads and writes on `store`'s table, each call through a new store.
     pub fn on(store: &DynamoStateStore) -> Self {
-        ColdStore { client: store.client().clone(), table: store.table().to_string(), warm: None }
+        ColdStore { client: store.client().clone(), table: store.table().to_string(), warm: None, current: None }
+    }
+
+    /// Cold reads and writes on `store`'s table, through a new store after every [`Renew::renew`].
+    pub fn per_delivery(store: &DynamoStateStore) -> Self {
+        let cold = Self::on(store);
+        ColdStore { current: Some(Mutex::new(Arc::new(cold.fresh()))), ..cold }
     }
 
     /// Writes through `writer`, cold reads of its table.
@@ -501,9 +534,25 @@ impl ColdStore {
         DynamoStateStore::new(self.client.clone(), self.table.clone()).without_memory()
     }
 
-    /// The store to write through: the warm writer, or a new store.
+    /// The store to read through.
+    fn reader(&self) -> Arc<DynamoStateStore> {
+        match &self.current {
+            Some(current) => current.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            None => Arc::new(self.fresh()),
+        }
+    }
+
+    /// The store to write through: the warm writer, or the reader.
     fn writer(&self) -> Arc<DynamoStateStore> {
-        self.warm.clone().unwrap_or_else(|| Arc::new(self.fresh()))
+        self.warm.clone().unwrap_or_else(|| self.reader())
+    }
+}
+
+impl Renew for ColdStore {
+    fn renew(&self) {
+        if let Some(current) = &self.current {
+            *current.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(self.fresh());
+        }
     }
 }
 
@@ -518,19 +567,19 @@ impl StateStore for ColdStore {
     }
 
     async fn execution(&self, arn: &str) -> Result<ExecutionRecord, StoreError> {
-        self.fresh().execution(arn).await
+        self.reader().execution(arn).await
     }
 
     async fn facts(&self, arn: &str) -> Result<ExecutionFacts, StoreError> {
-        self.fresh().facts(arn).await
+        self.reader().facts(arn).await
     }
 
     async fn load_run(&self, arn: &str, run: &RunId) -> Result<Option<engine::Run>, StoreError> {
-        self.fresh().load_run(arn, run).await
+        self.reader().load_run(arn, run).await
     }
 
     async fn checkout_run(&self, arn: &str, run: &RunId) -> Result<Option<Checkout>, StoreError> {
-        self.fresh().checkout_run(arn, run).await
+        self.reader().checkout_run(arn, run).await
     }
 
     async fn restore_run(&self, arn: &str, run: engine::Run) -> Result<(), StoreError> {
@@ -542,7 +591,7 @@ impl StateStore for ColdStore {
     }
 
     async fn latest_effects(&self, arn: &str, run: &RunId) -> Result<Option<Vec<engine::Effect>>, StoreError> {
-        self.fresh().latest_effects(arn, run).await
+        self.reader().latest_effects(arn, run).await
     }
 
     async fn commit(&self, arn: &str, step: StepRecord) -> Result<CommitOutcome, StoreError> {
@@ -565,11 +614,11 @@ impl StateStore for ColdStore {
         generation: u64,
         total: u32,
     ) -> Result<Vec<engine::ChildOutcome>, StoreError> {
-        self.fresh().child_outcomes(arn, parent, generation, total).await
+        self.reader().child_outcomes(arn, parent, generation, total).await
     }
 
     async fn history(&self, arn: &str) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.fresh().history(arn).await
+        self.reader().history(arn).await
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod dynamo;
+pub mod table;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -146,10 +147,14 @@ pub fn run_mocked(machine: &str, def: &Value, input: Value, mocks: &Value, case:
     run_named(machine, def, input, invoker)
 }
 
+/// A path relative to the workspace root.
+pub fn workspace_path(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
 /// Reads a file relative to the workspace root.
 pub fn workspace_file(path: &str) -> String {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+    std::fs::read_to_string(workspace_path(path)).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }
 
 /// Reads a JSON file relative to the workspace root.

@@ -218,7 +218,7 @@ fn every_state_type_runs_on_dynamodb_as_in_memory() {
 #[test]
 fn every_state_type_runs_on_dynamodb_with_a_cold_process_per_delivery() {
     block_on(async {
-        let store = Arc::new(ColdStore::on(&fresh_store().await));
+        let store = Arc::new(ColdStore::per_delivery(&fresh_store().await));
         for (name, mut def, input) in state_matrix() {
             def["Comment"] = json!("c".repeat(9 * 1024));
             let input = match input {
@@ -344,7 +344,7 @@ fn five_hundred_executions_under_faults(cold: bool) {
                     };
                     let store = aws_adapters::DynamoStateStore::new(client.clone(), table.clone());
                     let actual = if cold {
-                        let store = Arc::new(FaultyStore::new(ColdStore::on(&store), before, after));
+                        let store = Arc::new(FaultyStore::new(ColdStore::per_delivery(&store), before, after));
                         run_cold(store, "test-machine", &def, input, FnInvoker::new(task), mode).await
                     } else {
                         let store = Arc::new(FaultyStore::new(store, before, after));
