@@ -118,7 +118,7 @@ fn next_random(seed: &mut u64) -> u64 {
 }
 
 /// Drives one execution to its end on `store` and returns its outcome.
-pub async fn run_on<S: StateStore + Renew, I: TaskInvoker>(
+pub async fn run_on<S: StateStore, I: TaskInvoker>(
     store: Arc<S>,
     machine: &str,
     def: &Value,
@@ -140,19 +140,21 @@ pub async fn run_cold<S: StateStore + Renew, I: TaskInvoker>(
     invoker: I,
     mode: Mode,
 ) -> Outcome {
-    run_with_steppers(store, machine, def, input, invoker, mode, Memory::Fresh).await
+    let renewed = store.clone();
+    let renew: Arc<dyn Fn() + Send + Sync> = Arc::new(move || renewed.renew());
+    run_with_steppers(store, machine, def, input, invoker, mode, Memory::Fresh(renew)).await
 }
 
 /// Whether the steppers of one run share what they remember.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone)]
 enum Memory {
     /// One stepper handles every delivery (a warm container).
     Warm,
-    /// Each delivery gets a new stepper.
-    Fresh,
+    /// Each delivery gets a new stepper, after this renews the store.
+    Fresh(Arc<dyn Fn() + Send + Sync>),
 }
 
-async fn run_with_steppers<S: StateStore + Renew, I: TaskInvoker>(
+async fn run_with_steppers<S: StateStore, I: TaskInvoker>(
     store: Arc<S>,
     machine: &str,
     def: &Value,
@@ -184,6 +186,7 @@ pub struct Steppers<S, I> {
     queue: Queue,
     clock: Clock,
     warm: Option<Arc<Stepper<S, I, Queue>>>,
+    renew: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 impl<S, I> Clone for Steppers<S, I> {
@@ -194,17 +197,22 @@ impl<S, I> Clone for Steppers<S, I> {
             queue: self.queue.clone(),
             clock: self.clock.clone(),
             warm: self.warm.clone(),
+            renew: self.renew.clone(),
         }
     }
 }
 
-impl<S: StateStore + Renew, I: TaskInvoker> Steppers<S, I> {
+impl<S: StateStore, I: TaskInvoker> Steppers<S, I> {
     fn new(store: Arc<S>, invoker: I, queue: Queue, memory: Memory) -> Self {
         let clock = Clock::virtual_at(T0_MS);
         let invoker = Arc::new(invoker);
-        let warm = (memory == Memory::Warm)
-            .then(|| Arc::new(Stepper::new(store.clone(), invoker.clone(), queue.clone(), clock.clone())));
-        Steppers { store, invoker, queue, clock, warm }
+        let (warm, renew) = match memory {
+            Memory::Warm => {
+                (Some(Arc::new(Stepper::new(store.clone(), invoker.clone(), queue.clone(), clock.clone()))), None)
+            }
+            Memory::Fresh(renew) => (None, Some(renew)),
+        };
+        Steppers { store, invoker, queue, clock, warm, renew }
     }
 
     /// One stepper over a store on `queue` that remembers across deliveries.
@@ -213,8 +221,12 @@ impl<S: StateStore + Renew, I: TaskInvoker> Steppers<S, I> {
     }
 
     /// A new stepper for every delivery, on `queue`.
-    pub fn cold(store: Arc<S>, invoker: I, queue: Queue) -> Self {
-        Self::new(store, invoker, queue, Memory::Fresh)
+    pub fn cold(store: Arc<S>, invoker: I, queue: Queue) -> Self
+    where
+        S: Renew,
+    {
+        let renewed = store.clone();
+        Self::new(store, invoker, queue, Memory::Fresh(Arc::new(move || renewed.renew())))
     }
 
     /// The stepper for the next delivery.
@@ -222,7 +234,9 @@ impl<S: StateStore + Renew, I: TaskInvoker> Steppers<S, I> {
         match &self.warm {
             Some(stepper) => stepper.clone(),
             None => {
-                self.store.renew();
+                if let Some(renew) = &self.renew {
+                    renew();
+                }
                 Arc::new(Stepper::new(self.store.clone(), self.invoker.clone(), self.queue.clone(), self.clock.clone()))
             }
         }
@@ -235,7 +249,7 @@ fn next_name() -> u64 {
 }
 
 /// Hands queued deliveries to `workers` tasks at once until none is left and all are idle.
-pub async fn drive_concurrently<S: StateStore + Renew, I: TaskInvoker>(
+pub async fn drive_concurrently<S: StateStore, I: TaskInvoker>(
     steppers: &Steppers<S, I>,
     queue: &Queue,
     workers: usize,
@@ -269,7 +283,7 @@ pub async fn drive_concurrently<S: StateStore + Renew, I: TaskInvoker>(
 }
 
 /// Hands queued deliveries to the steppers until none is left.
-pub async fn drive<S: StateStore + Renew, I: TaskInvoker>(
+pub async fn drive<S: StateStore, I: TaskInvoker>(
     stepper: &Steppers<S, I>,
     queue: &Queue,
     mode: Mode,
@@ -301,7 +315,7 @@ pub async fn drive<S: StateStore + Renew, I: TaskInvoker>(
 
 /// What Lambda does with a failed asynchronous invocation: delivers the same
 /// event again (up to twice more), each time to the stepper `steppers` gives.
-async fn handle_with_retries<S: StateStore + Renew, I: TaskInvoker>(
+async fn handle_with_retries<S: StateStore, I: TaskInvoker>(
     steppers: &Steppers<S, I>,
     d: Delivery,
 ) -> Result<(), StepperError> {
@@ -619,6 +633,77 @@ impl StateStore for ColdStore {
 
     async fn history(&self, arn: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         self.reader().history(arn).await
+    }
+
+    async fn stage_children(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        specs: &[engine::ChildSpec],
+    ) -> Result<(), StoreError> {
+        self.writer().stage_children(arn, parent, generation, specs).await
+    }
+
+    async fn staged_child(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        index: u32,
+    ) -> Result<Option<engine::ChildSpec>, StoreError> {
+        self.reader().staged_child(arn, parent, generation, index).await
+    }
+
+    async fn tally_add(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: engine::Tally,
+        indices: &[u32],
+    ) -> Result<runtime::tally::TallyState, StoreError> {
+        self.writer().tally_add(arn, parent, generation, tally, indices).await
+    }
+
+    async fn tally_fail(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: engine::Tally,
+    ) -> Result<Vec<u32>, StoreError> {
+        self.writer().tally_fail(arn, parent, generation, tally).await
+    }
+
+    async fn tally_failing(&self, arn: &str, parent: &RunId, generation: u64, index: u32) -> Result<bool, StoreError> {
+        self.reader().tally_failing(arn, parent, generation, index).await
+    }
+
+    async fn tallied_outcomes(
+        &self,
+        arn: &str,
+        parent: &RunId,
+        generation: u64,
+        tally: engine::Tally,
+    ) -> Result<Vec<(engine::ChildOutcome, engine::ChildMark)>, StoreError> {
+        self.reader().tallied_outcomes(arn, parent, generation, tally).await
+    }
+
+    async fn newest_steps(&self, arn: &str) -> Result<Vec<runtime::NewestStep>, StoreError> {
+        self.reader().newest_steps(arn).await
+    }
+
+    async fn running_executions(
+        &self,
+        limit: usize,
+        token: Option<&str>,
+    ) -> Result<runtime::catalog::Page<String>, StoreError> {
+        self.reader().running_executions(limit, token).await
+    }
+
+    async fn retire(&self, arn: &str) -> Result<(), StoreError> {
+        self.writer().retire(arn).await
     }
 }
 

@@ -189,7 +189,7 @@ fn write_the_stored_format_fixture() {
             store.create_execution(info, Arc::new(definition(&def)), def.to_string()).await.expect("create");
             queue.push(Delivery::start(&arn));
             let steppers = Steppers::warm(store.clone(), FnInvoker::new(task), queue.clone());
-            for _ in 0..(3 + 2 * k) {
+            for _ in 0..(2 + 2 * k) {
                 let Some(d) = queue.pop_next() else { break };
                 steppers.get().handle(d).await.expect("handle");
             }

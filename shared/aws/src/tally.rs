@@ -24,9 +24,7 @@ use engine::{ChildMark, ChildOutcome, ChildReport, ChildSpec, RunId, Tally};
 use runtime::store::StoreError;
 use runtime::tally::{TallyState, shard_count, shard_len, shard_of};
 
-use crate::dynamo::{
-    DynamoStateStore, backend, corrupt, format_attribute, get_n, get_s, item_format, item_size, s,
-};
+use crate::dynamo::{DynamoStateStore, backend, corrupt, format_attribute, get_n, get_s, item_format, item_size, s};
 
 /// Items per BatchWriteItem request (DynamoDB's limit).
 const BATCH: usize = 25;

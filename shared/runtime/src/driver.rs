@@ -4,11 +4,11 @@
 //! they differ only in how they carry out the actions (an in-process queue
 //! and timer heap, or Lambda invocations and queued timers).
 
+use asl::Definition;
 use engine::{
     ChildOutcome, ChildReport, ChildSpec, Ctx, Effect, Event, HistoryEvent, Prev, RunId, RunStatus, Tally, TaskRequest,
     Transition,
 };
-use asl::Definition;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::store::{Checkout, CommitOutcome, ExecutionFacts, StateStore, StepRecord, StoreError};
@@ -138,7 +138,6 @@ impl<'de> Deserialize<'de> for Delivery {
         })
     }
 }
-
 
 /// The three kinds of delivery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
