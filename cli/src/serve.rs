@@ -93,7 +93,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
         match &args.dynamodb_endpoint {
             Some(endpoint) => {
                 let config = aws_adapters::local_config(endpoint).await;
-                let client = aws_sdk_dynamodb::Client::new(&config);
+                let client = aws_adapters::store_client(&config);
                 DynamoStateStore::ensure_table(&client, &args.table)
                     .await
                     .with_context(|| format!("cannot use the table {} at {endpoint}", args.table))?;

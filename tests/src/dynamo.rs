@@ -28,7 +28,7 @@ pub fn endpoint() -> String {
 
 /// A DynamoDB client for DynamoDB Local.
 pub async fn client() -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(&aws_adapters::local_config(&endpoint()).await)
+    aws_adapters::store_client(&aws_adapters::local_config(&endpoint()).await)
 }
 
 /// A store on a new, empty table.

@@ -262,3 +262,93 @@ fn a_large_step_is_split_and_read_back_whole() {
         assert_eq!(out.types(), ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
     });
 }
+
+/// What a fake DynamoDB answers, request by request (see the test below).
+enum Answer {
+    Status(u16, &'static str),
+    Reset,
+}
+
+/// Throttling (`ProvisionedThroughputExceededException`, `ThrottlingException`),
+/// a 5xx answer and a connection reset are retried inside one request by the
+/// store's client (the SDK's standard retry mode with the store's attempts),
+/// so the store call succeeds and no delivery fails for them.
+#[test]
+fn throttling_5xx_and_resets_are_retried_inside_one_request() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    block_on(async {
+        let answers = Arc::new(vec![
+            Answer::Status(400, "ProvisionedThroughputExceededException"),
+            Answer::Status(400, "ThrottlingException"),
+            Answer::Status(500, "InternalServerError"),
+            Answer::Reset,
+            Answer::Status(200, ""),
+        ]);
+        let served = Arc::new(AtomicUsize::new(0));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let (answers_, served_) = (answers.clone(), served.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else { return };
+                let (answers, served) = (answers_.clone(), served_.clone());
+                tokio::spawn(async move {
+                    let mut buffer = Vec::new();
+                    loop {
+                        // One request: headers, then Content-Length bytes of body.
+                        let mut chunk = [0u8; 4096];
+                        let head_end = loop {
+                            if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break i + 4;
+                            }
+                            match socket.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                            }
+                        };
+                        let head = String::from_utf8_lossy(&buffer[..head_end]).to_lowercase();
+                        let length: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        while buffer.len() < head_end + length {
+                            match socket.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        buffer.drain(..head_end + length);
+                        let n = served.fetch_add(1, Ordering::SeqCst);
+                        let (status, body) = match answers.get(n) {
+                            Some(Answer::Reset) => return, // dropped without an answer
+                            Some(Answer::Status(200, _)) | None => {
+                                (200, r#"{"Attributes":{"ended":{"NS":["0"]}}}"#.to_string())
+                            }
+                            Some(Answer::Status(status, code)) => (
+                                *status,
+                                format!(
+                                    r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{code}","message":"injected"}}"#
+                                ),
+                            ),
+                        };
+                        let reply = format!(
+                            "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if socket.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let client = aws_adapters::store_client(&aws_adapters::local_config(&url).await);
+        let store = aws_adapters::DynamoStateStore::new(client, "throttled");
+        let tally = Tally { total: 1, window: 1 };
+        let state = store.tally_add("arn:x", &RunId::root(), 1, tally, &[0]).await.expect("retried to success");
+        assert_eq!(state, TallyState { complete: true, failing: false });
+        assert_eq!(served.load(Ordering::SeqCst), answers.len(), "every injected failure was retried");
+    });
+}

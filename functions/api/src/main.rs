@@ -28,7 +28,7 @@ fn env(name: &str) -> Result<String, Error> {
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = Arc::new(DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&config), env("TABLE_NAME")?));
+    let store = Arc::new(DynamoStateStore::new(aws_adapters::store_client(&config), env("TABLE_NAME")?));
     let carrier = LambdaDispatcher::new(aws_sdk_lambda::Client::new(&config), env("STEPPER_FUNCTION_NAME")?);
     let region = env("AWS_REGION")?;
     let service: Arc<OnceCell<Service>> = Arc::new(OnceCell::new());

@@ -60,7 +60,7 @@ fn invoker(config: &aws_config::SdkConfig, api: Arc<Api<DynamoStateStore, TimedD
 }
 
 async fn stepper(config: &aws_config::SdkConfig, own_arn: &str) -> Result<Step, Error> {
-    let store = Arc::new(DynamoStateStore::new(aws_sdk_dynamodb::Client::new(config), env("TABLE_NAME")?));
+    let store = Arc::new(DynamoStateStore::new(aws_adapters::store_client(config), env("TABLE_NAME")?));
     let timers = AwsTimers::new(
         SqsTimers::new(aws_sdk_sqs::Client::new(config), env("TIMER_QUEUE_URL")?),
         SchedulerTimers::new(
@@ -71,7 +71,7 @@ async fn stepper(config: &aws_config::SdkConfig, own_arn: &str) -> Result<Step, 
         ),
     );
     let now = LambdaDispatcher::new(aws_sdk_lambda::Client::new(config), env("AWS_LAMBDA_FUNCTION_NAME")?);
-    let rows = TimerRows::new(aws_sdk_dynamodb::Client::new(config), env("TABLE_NAME")?);
+    let rows = TimerRows::new(aws_adapters::store_client(config), env("TABLE_NAME")?);
     let carrier = TimedDispatcher::new(now, timers, rows);
     // Nested executions are started as StartExecution starts them; their
     // callback URLs come from the parent execution.

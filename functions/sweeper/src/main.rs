@@ -20,7 +20,7 @@ fn env(name: &str) -> Result<String, Error> {
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let rows = TimerRows::new(aws_sdk_dynamodb::Client::new(&config), env("TABLE_NAME")?);
+    let rows = TimerRows::new(aws_adapters::store_client(&config), env("TABLE_NAME")?);
     let stepper = LambdaDispatcher::new(aws_sdk_lambda::Client::new(&config), env("STEPPER_FUNCTION_NAME")?);
     lambda_runtime::run(service_fn(move |_tick: LambdaEvent<Value>| {
         let (rows, stepper) = (rows.clone(), stepper.clone());
