@@ -22,6 +22,11 @@
 # .tools/dynamodb-local/instances/NAME/, started, found and stopped on its
 # own: a benchmark's (`serve_map` uses `bench`) then does not share the JVM
 # the tests use. Unset, the script works on the default instance.
+#
+# SWITCHYARD_DYNAMODB_DB_PATH=DIR (at `start`) keeps the tables in files under
+# DIR (`-dbPath`) instead of in memory: they survive a kill of whatever uses
+# them, and a restart of the instance on the same DIR (the crash tests, with a
+# named instance of their own).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -164,8 +169,13 @@ ready() { # port pid
 }
 
 launch() { # port
+  local storage=(-inMemory)
+  if [ -n "${SWITCHYARD_DYNAMODB_DB_PATH:-}" ]; then
+    mkdir -p "$SWITCHYARD_DYNAMODB_DB_PATH"
+    storage=(-dbPath "$(cd "$SWITCHYARD_DYNAMODB_DB_PATH" && pwd)")
+  fi
   cd "$(jar_dir)" && exec java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
-    -inMemory -sharedDb -port "$1" -disableTelemetry
+    "${storage[@]}" -sharedDb -port "$1" -disableTelemetry
 }
 
 start() {

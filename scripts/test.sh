@@ -36,5 +36,7 @@ scripts/examples.sh
 
 echo "== the Step Functions API with boto3 and the AWS CLI (PyPI, into .tools/venv)"
 SWITCHYARD_BIN="${CARGO_TARGET_DIR:-target}/debug/switchyard" scripts/api-tests.sh
+echo "== serve killed with SIGKILL and restarted on the same table (DynamoDB Local keeping its tables in files)"
+SWITCHYARD_BIN="${CARGO_TARGET_DIR:-target}/debug/switchyard" scripts/crash-tests.sh
 SWITCHYARD_BIN="${CARGO_TARGET_DIR:-target}/debug/switchyard" scripts/e2e-tests.sh # the saga with real functions, no mocks
 scripts/stack-checks.sh # cfn-lint, sam validate, template tests, cargo lambda build --release --arm64, sam build

@@ -50,7 +50,7 @@ use tokio::task::JoinSet;
 use crate::driver::Delivery;
 use crate::invoker::TaskInvoker;
 use crate::stepper::{Carrier, Stepper, StepperError};
-use crate::store::StateStore;
+use crate::store::{StateStore, StoreError};
 
 /// How old an execution without any step must be before a pass starts it:
 /// younger, its start delivery may still be on its way.
@@ -99,7 +99,15 @@ pub async fn recover_execution<S: StateStore, I: TaskInvoker, C: Carrier>(
     if !steps.iter().any(|s| s.run.is_root()) {
         // Created, never started: the start delivery was lost (or is still on
         // its way, when the execution is young).
-        let facts = stepper.store().facts(arn).await?;
+        let facts = match stepper.store().facts(arn).await {
+            Ok(facts) => facts,
+            // Listed, but its record was never written (a creation cut short): nothing to carry on.
+            Err(StoreError::ExecutionDoesNotExist(_)) => {
+                done.skipped += 1;
+                return Ok(done);
+            }
+            Err(e) => return Err(e.into()),
+        };
         if stepper.clock().now_ms() - facts.info.start_time_ms < START_GRACE_MS {
             done.skipped += 1;
             return Ok(done);
