@@ -3,6 +3,10 @@
 //! actions. The local runtime and the stepper Lambda both go through here;
 //! they differ only in how they carry out the actions (an in-process queue
 //! and timer heap, or Lambda invocations and queued timers).
+//!
+//! Its `tracing` events (a lost race, staged starts skipped, a tally
+//! complete) name neither the execution nor the run: the caller's span (the
+//! stepper's `delivery` span) carries them.
 
 use asl::Definition;
 use engine::{
@@ -245,6 +249,13 @@ pub enum Applied {
 /// another delivery before the invocation gives up (and is retried later).
 const MAX_RACES: u32 = 100;
 
+/// Lost races for one step that are routine (logged at debug); the next
+/// one is logged as a warning, and then every [`RACES_WARN_EVERY`]-th.
+const FEW_RACES: u32 = 3;
+
+/// How often a delivery still losing races is logged again as a warning.
+const RACES_WARN_EVERY: u32 = 25;
+
 /// Applies one delivery: load (check out) the run, step it, commit. When
 /// another delivery committed the same version first, the run is loaded
 /// again and the delivery applied to the newer step — or recognized there as
@@ -268,7 +279,7 @@ pub async fn apply<S: StateStore>(
         None => delivery.cause(),
     };
     let run_id = delivery.run;
-    for _ in 0..MAX_RACES {
+    for race in 0..MAX_RACES {
         let checked_out = store.checkout_run(arn, &run_id).await?;
         if let Some(current) = &checked_out
             && current.cached
@@ -319,9 +330,21 @@ pub async fn apply<S: StateStore>(
             CommitOutcome::Committed { ids, history, effects } => {
                 return Ok(Applied::Committed { run: run_id, version, status, history, ids, effects });
             }
-            CommitOutcome::AlreadyCommitted => store.forget(arn, &run_id).await,
+            CommitOutcome::AlreadyCommitted => {
+                let lost = race + 1;
+                if lost > FEW_RACES && (lost - FEW_RACES) % RACES_WARN_EVERY == 1 {
+                    tracing::warn!(version, lost, "lost the race for a step again; loading the run again");
+                } else {
+                    tracing::debug!(version, lost, "lost the race for a step; loading the run again");
+                }
+                store.forget(arn, &run_id).await
+            }
         }
     }
+    tracing::warn!(
+        races = MAX_RACES,
+        "gave up after losing the race for a step too often; the delivery is retried later"
+    );
     Err(StoreError::Backend(format!("run {run_id} of {arn}: lost the race for a step {MAX_RACES} times")))
 }
 
@@ -489,6 +512,8 @@ pub async fn report<S: StateStore>(
     if let Some(next) = tally.successor(index).filter(|_| !failed) {
         if state.failing {
             let chain: Vec<u32> = tally.chain(next).collect();
+            tracing::debug!(parent = %parent, generation, index = next, skipped = chain.len(),
+                "staged starts skipped: the fan-out is failing");
             state = store.tally_add(arn, parent, generation, tally, &chain).await?;
         } else {
             let after = Prev::Sibling { index, id: report.last_state_event_id };
@@ -502,6 +527,8 @@ pub async fn report<S: StateStore>(
         }
     }
     if state.complete {
+        tracing::debug!(parent = %parent, generation, last = index,
+            "fan-out tally complete: telling the parent (ChildrenDone)");
         let done = Event::ChildrenDone { generation, index, last_event_id: report.last_event_id };
         out.push(Delivery::event(arn, parent.clone(), done));
     }
@@ -530,9 +557,13 @@ pub async fn resolve_staged<S: StateStore>(store: &S, delivery: Delivery) -> Res
     let parent = child.parent().ok_or_else(|| StoreError::Backend(format!("staged start of the root of {arn}")))?;
     if store.tally_failing(&arn, &parent, generation, index).await? {
         let chain: Vec<u32> = tally.chain(index).collect();
+        tracing::debug!(parent = %parent, generation, index, skipped = chain.len(),
+            "staged starts skipped: the fan-out is failing");
         let state = store.tally_add(&arn, &parent, generation, tally, &chain).await?;
         let mut out = Vec::new();
         if state.complete {
+            tracing::debug!(parent = %parent, generation, last = index,
+                "fan-out tally complete: telling the parent (ChildrenDone)");
             // Nothing of this child was recorded: the parent points at the sibling that would have started it.
             let last_event_id = 0;
             out.push(Delivery::event(&arn, parent, Event::ChildrenDone { generation, index, last_event_id }));

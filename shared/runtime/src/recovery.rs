@@ -130,7 +130,7 @@ pub async fn recover_execution<S: StateStore, I: TaskInvoker, C: Carrier>(
         let (run, version) = (step.run.clone(), step.version);
         match stepper.resume(arn, step).await? {
             Some(handled) => {
-                tracing::info!(execution = arn, run = %run, version, transitions = handled.transitions,
+                tracing::debug!(execution = arn, run = %run, version, transitions = handled.transitions,
                     dispatched = handled.dispatched, "recovery: redid the effects of a step");
                 done.redone += 1;
                 done.transitions += handled.transitions;
@@ -140,7 +140,16 @@ pub async fn recover_execution<S: StateStore, I: TaskInvoker, C: Carrier>(
     }
     if ended {
         stepper.store().retire(arn).await?;
+        tracing::debug!(execution = arn, "recovery: retired an ended execution from the running list");
         done.retired += 1;
+    }
+    if done.redone > 0 {
+        tracing::info!(
+            execution = arn,
+            redone = done.redone,
+            transitions = done.transitions,
+            "recovery: carried on an execution"
+        );
     }
     Ok(done)
 }
@@ -153,6 +162,8 @@ pub async fn recover_all<S: StateStore, I: TaskInvoker, C: Carrier>(
     stepper: Arc<Stepper<S, I, C>>,
     concurrency: usize,
 ) -> Result<Recovered, StepperError> {
+    tracing::debug!(concurrency, "recovery pass started");
+    let started = std::time::Instant::now();
     let mut total = Recovered::default();
     let mut token: Option<String> = None;
     let mut running = JoinSet::new();
@@ -188,6 +199,13 @@ pub async fn recover_all<S: StateStore, I: TaskInvoker, C: Carrier>(
     }
     while let Some(result) = running.join_next().await {
         note(result);
+    }
+    let ms = started.elapsed().as_millis() as u64;
+    let Recovered { executions, redone, skipped, transitions, retired, failed } = total;
+    if executions > 0 {
+        tracing::info!(executions, redone, skipped, transitions, retired, failed, ms, "recovery pass ended");
+    } else {
+        tracing::debug!(executions, ms, "recovery pass ended: nothing running");
     }
     Ok(total)
 }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use engine::{Ctx, Effect, RunId};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::driver::{self, Action, Applied, Delivery};
@@ -137,8 +138,29 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
         Ok(record)
     }
 
-    /// Handles one delivery.
-    pub async fn handle(&self, mut delivery: Delivery) -> Result<Handled, StepperError> {
+    /// Handles one delivery, in a `delivery` span (execution, run, cause,
+    /// and the version of the first step it made or redid); a failure is
+    /// logged as an error before it is returned.
+    pub async fn handle(&self, delivery: Delivery) -> Result<Handled, StepperError> {
+        let span = tracing::info_span!(
+            "delivery",
+            execution = %delivery.execution_arn,
+            run = %delivery.run,
+            cause = %delivery.cause(),
+            version = tracing::field::Empty,
+        );
+        async {
+            let handled = self.handle_in_span(delivery).await;
+            if let Err(e) = &handled {
+                tracing::error!(error = %e, "delivery failed");
+            }
+            handled
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn handle_in_span(&self, mut delivery: Delivery) -> Result<Handled, StepperError> {
         let _hold = self.hold(&delivery.execution_arn, &delivery.run);
         let mut handled = Handled::default();
         if let Some(due) = delivery.not_before_ms {
@@ -153,6 +175,7 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
                     }
                 } else {
                     // Too far off to wait here: sleep what we may, then hand the timer on.
+                    tracing::trace!(due, "timer too far off: handing it on");
                     tokio::time::sleep(std::time::Duration::from_millis(self.max_sleep_ms as u64)).await;
                     self.carrier.carry(delivery).await.map_err(StepperError::Dispatch)?;
                     handled.dispatched += 1;
@@ -187,12 +210,24 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
             return Ok(None);
         }
         let _hold = self.hold(arn, &step.run);
-        let record = self.record(arn).await?;
-        let origin = step.cause.split('|').next().unwrap_or_default().to_string();
-        let (mut inline, mut outgoing) = (VecDeque::new(), Vec::new());
-        let steps = vec![(step.run.clone(), step.version)];
-        self.perform(&record, &step.run, step.effects, &mut inline, &mut outgoing).await?;
-        self.drain(&record, &origin, inline, outgoing, steps, Handled::default()).await.map(Some)
+        let span = tracing::info_span!(
+            "resume",
+            execution = arn,
+            run = %step.run,
+            cause = %step.cause,
+            version = step.version,
+        );
+        async {
+            let record = self.record(arn).await?;
+            let origin = step.cause.split('|').next().unwrap_or_default().to_string();
+            let (mut inline, mut outgoing) = (VecDeque::new(), Vec::new());
+            let steps = vec![(step.run.clone(), step.version)];
+            tracing::debug!(effects = step.effects.len(), "carrying out a step's effects again");
+            self.perform(&record, &step.run, step.effects, &mut inline, &mut outgoing).await?;
+            self.drain(&record, &origin, inline, outgoing, steps, Handled::default()).await.map(Some)
+        }
+        .instrument(span)
+        .await
     }
 
     /// Marks `run` as carried by this process until the returned guard is
@@ -225,24 +260,49 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
     ) -> Result<Handled, StepperError> {
         let arn = record.info.execution_arn.clone();
         let mut entropy = OsEntropy::new();
+        let span = tracing::Span::current();
+        let mut version_known = !steps.is_empty();
         while let Some((d, made_here)) = inline.pop_front() {
             let mut ctx = Ctx { now_ms: self.clock.now_ms(), entropy: &mut entropy };
             let origin = made_here.then_some(origin);
+            // A delivery made within this invocation (a task's answer, collected outcomes) has its own cause.
+            let inline_cause = made_here.then(|| d.cause());
             let (run, effects) = match driver::apply(&*self.store, record, d, &mut ctx, origin).await? {
-                Applied::Committed { run, effects, version, .. } => {
+                Applied::Committed { run, effects, version, status, .. } => {
+                    if !std::mem::replace(&mut version_known, true) {
+                        span.record("version", version);
+                    }
+                    tracing::trace!(version, status = ?status, inline = inline_cause.as_deref(), "step committed");
                     handled.transitions += 1;
                     steps.push((run.clone(), version));
                     (run, effects)
                 }
                 Applied::Redo { run, version, effects } => {
+                    if !std::mem::replace(&mut version_known, true) {
+                        span.record("version", version);
+                    }
                     let key = (arn.clone(), run.clone(), version);
                     if self.performed.lock().unwrap_or_else(|e| e.into_inner()).contains(&key) {
+                        tracing::debug!(
+                            version,
+                            inline = inline_cause.as_deref(),
+                            "duplicate delivery: its step's effects were carried out here already"
+                        );
                         continue;
                     }
+                    tracing::debug!(
+                        version,
+                        effects = effects.len(),
+                        inline = inline_cause.as_deref(),
+                        "redo: the delivery's step was committed already; carrying out its effects again"
+                    );
                     steps.push((run.clone(), version));
                     (run, effects)
                 }
-                Applied::Dropped => continue,
+                Applied::Dropped => {
+                    tracing::debug!(inline = inline_cause.as_deref(), "dropped a duplicate or stale delivery");
+                    continue;
+                }
             };
             self.perform(record, &run, effects, &mut inline, &mut outgoing).await?;
         }
