@@ -541,8 +541,13 @@ impl DynamoStateStore {
     /// child runs' partitions when the root ever fanned out.
     async fn step_items(&self, arn: &str) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
         let mut items = self.query_prefix(arn, "STEP#").await?;
-        // A step that started children says so (`fanOut`): only then are there child partitions to read.
-        if items.iter().any(|item| item.contains_key("fanOut")) {
+        // A step that started children says so (`fanOut`): only then are there child partitions
+        // to read. An execution an earlier release started has its children's first steps here,
+        // under its own key, and their later steps in the child partitions.
+        let children_here = |item: &HashMap<String, AttributeValue>| {
+            item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| !sk.starts_with("STEP##"))
+        };
+        if items.iter().any(|item| item.contains_key("fanOut") || children_here(item)) {
             for shard in 0..RUN_SHARDS {
                 let shard_pk = format!("EX#{arn}#R{shard:02}");
                 items.extend(self.query_key_prefix(&shard_pk, "STEP#").await?);
@@ -1133,14 +1138,20 @@ impl StateStore for DynamoStateStore {
     }
 
     async fn newest_steps(&self, arn: &str) -> Result<Vec<NewestStep>, StoreError> {
-        // Step keys sort by run, then version (within each partition): the last item of each run is its newest.
+        // A run's steps may lie in two partitions (an earlier release's child run, continued by
+        // this one): keep the highest version of each run, in the order runs were first seen.
         let items = self.step_items(arn).await?;
         let mut newest: Vec<(RunId, u64, &HashMap<String, AttributeValue>)> = Vec::new();
+        let mut at: HashMap<RunId, usize> = HashMap::new();
         for item in &items {
             let (run, version) = step_key(get_s(item, "sk")?)?;
-            match newest.last_mut() {
-                Some(last) if last.0 == run => *last = (run, version, item),
-                _ => newest.push((run, version, item)),
+            match at.get(&run) {
+                Some(&i) if newest[i].1 < version => newest[i] = (run, version, item),
+                Some(_) => {}
+                None => {
+                    at.insert(run.clone(), newest.len());
+                    newest.push((run, version, item));
+                }
             }
         }
         let mut steps = Vec::with_capacity(newest.len());
