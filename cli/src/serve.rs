@@ -69,6 +69,33 @@ fn retry_delay(attempt: u32, jitter: f64) -> Duration {
     Duration::from_millis((ceiling as f64 * (0.5 + jitter.clamp(0.0, 1.0) / 2.0)) as u64)
 }
 
+/// What serve logs when `RUST_LOG` is not set: Switchyard's own crates from
+/// `info` (recoveries, retries, failures — not every transition), the rest
+/// (the AWS SDK, hyper) from `warn`.
+const DEFAULT_LOG_FILTER: &str = "warn,switchyard=info,runtime=info,aws_adapters=info,api=info,engine=info,asl=info";
+
+/// Retries of a delivery that are routine (logged at debug; the stepper logs
+/// each failure as an error); later ones are logged as warnings.
+const FEW_RETRIES: u32 = 3;
+
+/// One readable line per `tracing` event on stderr (stdout keeps the
+/// listening line), without colours; `RUST_LOG` (an `EnvFilter`) replaces
+/// [`DEFAULT_LOG_FILTER`].
+fn init_logging() {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => {
+            tracing_subscriber::EnvFilter::builder().parse(&directives).unwrap_or_else(|e| {
+                eprintln!(
+                    "switchyard serve: RUST_LOG={directives:?} is not a valid filter ({e}); using {DEFAULT_LOG_FILTER}"
+                );
+                tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER)
+            })
+        }
+        _ => tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER),
+    };
+    tracing_subscriber::fmt().compact().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).init();
+}
+
 /// Hands deliveries to the in-process stepper loop.
 #[derive(Clone)]
 struct Channel(mpsc::UnboundedSender<Delivery>);
@@ -83,11 +110,7 @@ type Shared<S> = Arc<Api<S, Channel>>;
 
 /// Serves until the process is stopped.
 pub fn serve(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
-    // One readable line per operator event (retries, recoveries) on stderr;
-    // RUST_LOG narrows or widens it.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).init();
+    init_logging();
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tokio.block_on(async {
         match &args.dynamodb_endpoint {
@@ -156,10 +179,18 @@ async fn host<S: StateStore + Catalog>(
                 // marked as carried meanwhile, so a recovery pass leaves it alone.
                 let _hold = stepper.hold(&delivery.execution_arn, &delivery.run);
                 let mut attempt = 0u32;
-                while let Err(e) = stepper.handle(delivery.clone()).await {
+                while stepper.handle(delivery.clone()).await.is_err() {
+                    // The failure itself was logged by the stepper, in the delivery's span.
                     let delay = retry_delay(attempt, rand::random::<f64>());
-                    tracing::warn!(execution = %delivery.execution_arn, run = %delivery.run, cause = %delivery.cause(),
-                        attempt = attempt + 1, retry_in_ms = delay.as_millis() as u64, error = %e, "delivery failed; retrying");
+                    let (execution, run, cause) = (&delivery.execution_arn, &delivery.run, delivery.cause());
+                    let (failures, retry_in_ms) = (attempt + 1, delay.as_millis() as u64);
+                    if failures > FEW_RETRIES {
+                        tracing::warn!(execution = %execution, run = %run, cause = %cause, failures, retry_in_ms,
+                            "delivery still failing; retrying");
+                    } else {
+                        tracing::debug!(execution = %execution, run = %run, cause = %cause, failures, retry_in_ms,
+                            "delivery failed; retrying");
+                    }
                     tokio::time::sleep(delay).await;
                     attempt = attempt.saturating_add(1);
                 }
@@ -169,20 +200,16 @@ async fn host<S: StateStore + Catalog>(
     // Recovery: at start-up (executions a killed process left running,
     // timers included) and then every interval (whatever was lost since).
     let interval = Duration::from_millis(args.recovery_interval_ms.max(1));
+    let quiet_ms = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
     tokio::spawn(async move {
+        // The first pass looks at everything; later ones leave alone what this process is advancing.
+        let mut quiet = None;
         loop {
-            match runtime::recovery::recover_all(stepper.clone(), RECOVERY_CONCURRENCY).await {
-                Ok(done) if done.redone + done.retired + done.failed > 0 => tracing::info!(
-                    executions = done.executions,
-                    redone = done.redone,
-                    transitions = done.transitions,
-                    retired = done.retired,
-                    failed = done.failed,
-                    "recovery pass"
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "recovery pass failed; trying again at the next"),
+            // A pass logs its own start, end and the executions it carried on.
+            if let Err(e) = runtime::recovery::recover_all(stepper.clone(), RECOVERY_CONCURRENCY, quiet).await {
+                tracing::warn!(error = %e, "recovery pass failed; trying again at the next");
             }
+            quiet = Some(quiet_ms);
             tokio::time::sleep(interval).await;
         }
     });

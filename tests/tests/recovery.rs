@@ -102,14 +102,14 @@ async fn crash_and_recover<S: StateStore>(
     let b = Arc::new(Stepper::new(store.clone(), Arc::new(invoker()), queue.clone(), clock.clone()));
     let mut total = Recovered::default();
     for _ in 0..50 {
-        let done = recovery::recover_all(b.clone(), 4).await.expect("recovery pass");
+        let done = recovery::recover_all(b.clone(), 4, None).await.expect("recovery pass");
         total.redone += done.redone;
         total.retired += done.retired;
         assert_eq!(done.failed, 0, "no execution fails to recover");
         drive(&b, &queue, None).await;
         if store.execution(&arn).await.expect("record").summary.status != engine::RunStatus::Running {
             // One more pass retires it (a no-op when its last step already did).
-            recovery::recover_all(b.clone(), 4).await.expect("recovery pass");
+            recovery::recover_all(b.clone(), 4, None).await.expect("recovery pass");
             let listed = store.running_executions(100, None).await.expect("running list");
             assert!(!listed.items.contains(&arn), "an ended execution leaves the running list");
             return (outcome(&*store, &arn).await, total);
@@ -180,15 +180,15 @@ fn an_execution_whose_start_was_lost_is_started_once_old_enough() {
         let clock = Clock::virtual_at(T0_MS + 1_000);
         let queue = Queue::default();
         let b = Arc::new(Stepper::new(store.clone(), Arc::new(invoker()), queue.clone(), clock.clone()));
-        let young = recovery::recover_all(b.clone(), 4).await.expect("pass");
+        let young = recovery::recover_all(b.clone(), 4, None).await.expect("pass");
         assert_eq!((young.executions, young.redone, young.skipped), (1, 0, 1), "a young execution is left alone");
         clock.advance_to(T0_MS + recovery::START_GRACE_MS);
-        let old = recovery::recover_all(b.clone(), 4).await.expect("pass");
+        let old = recovery::recover_all(b.clone(), 4, None).await.expect("pass");
         assert_eq!((old.executions, old.redone), (1, 1));
         drive(&b, &queue, None).await;
         let mut passes = 0;
         while store.execution(&arn).await.expect("record").summary.status == engine::RunStatus::Running {
-            recovery::recover_all(b.clone(), 4).await.expect("pass");
+            recovery::recover_all(b.clone(), 4, None).await.expect("pass");
             drive(&b, &queue, None).await;
             passes += 1;
             assert!(passes < 20, "the execution ends");

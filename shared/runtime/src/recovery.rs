@@ -158,14 +158,22 @@ pub async fn recover_execution<S: StateStore, I: TaskInvoker, C: Carrier>(
 /// most `concurrency` at a time (so that the pass leaves room for other
 /// work). An execution whose recovery fails is logged and counted; the
 /// pass goes on with the others. Fails only when the running list cannot be read.
+///
+/// With `quiet_ms`, an execution this process handled a delivery of within
+/// the last `quiet_ms` is left alone (it is making progress here; reading all
+/// its steps would only cost): the periodic passes of a long-lived process.
+/// Without it every listed execution is looked at: a pass at start-up, or in
+/// a process that carries nothing itself.
 pub async fn recover_all<S: StateStore, I: TaskInvoker, C: Carrier>(
     stepper: Arc<Stepper<S, I, C>>,
     concurrency: usize,
+    quiet_ms: Option<i64>,
 ) -> Result<Recovered, StepperError> {
     tracing::debug!(concurrency, "recovery pass started");
     let started = std::time::Instant::now();
     let mut total = Recovered::default();
     let mut token: Option<String> = None;
+    let mut progressing = 0u32;
     let mut running = JoinSet::new();
     let mut note = |result: Result<(String, Result<Recovered, StepperError>), tokio::task::JoinError>| match result {
         Ok((_, Ok(done))) => total.add(done),
@@ -181,6 +189,14 @@ pub async fn recover_all<S: StateStore, I: TaskInvoker, C: Carrier>(
     loop {
         let page = stepper.store().running_executions(PAGE, token.as_deref()).await?;
         for arn in page.items {
+            let now = stepper.clock().now_ms();
+            if let Some(quiet) = quiet_ms
+                && stepper.last_active_ms(&arn).is_some_and(|at| now - at < quiet)
+            {
+                tracing::debug!(execution = %arn, "recovery: left alone, making progress in this process");
+                progressing += 1;
+                continue;
+            }
             while running.len() >= concurrency.max(1) {
                 if let Some(result) = running.join_next().await {
                     note(result);
@@ -200,6 +216,8 @@ pub async fn recover_all<S: StateStore, I: TaskInvoker, C: Carrier>(
     while let Some(result) = running.join_next().await {
         note(result);
     }
+    total.executions += progressing;
+    total.skipped += progressing;
     let ms = started.elapsed().as_millis() as u64;
     let Recovered { executions, redone, skipped, transitions, retired, failed } = total;
     if executions > 0 {

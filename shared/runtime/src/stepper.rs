@@ -66,6 +66,11 @@ pub struct Stepper<S, I, C> {
     /// Runs this process is carrying a delivery for at the moment (how
     /// many): a recovery pass leaves them alone.
     busy: Busy,
+    /// When this process last handled a delivery of each execution (ms): a
+    /// periodic recovery pass leaves an execution that is making progress
+    /// here alone, instead of reading all its steps (a large Map has tens
+    /// of thousands). Saves reads only: a pass at start-up looks at everything.
+    active: Mutex<HashMap<String, i64>>,
 }
 
 type Busy = Arc<Mutex<HashMap<(String, RunId), usize>>>;
@@ -104,7 +109,21 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
             records: Mutex::new(HashMap::new()),
             performed: Mutex::new(HashSet::new()),
             busy: Arc::new(Mutex::new(HashMap::new())),
+            active: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn touch(&self, arn: &str) {
+        let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        if active.len() >= MAX_PERFORMED && !active.contains_key(arn) {
+            active.clear();
+        }
+        active.insert(arn.to_string(), self.clock.now_ms());
+    }
+
+    /// When this process last handled a delivery of execution `arn` (ms since epoch).
+    pub fn last_active_ms(&self, arn: &str) -> Option<i64> {
+        self.active.lock().unwrap_or_else(|e| e.into_inner()).get(arn).copied()
     }
 
     /// The longest an invocation sleeps for a timer before passing it on (default one minute).
@@ -185,6 +204,7 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
             delivery.not_before_ms = None;
         }
         let record = self.record(&delivery.execution_arn).await?;
+        self.touch(&delivery.execution_arn);
         let delivery = match driver::resolve_staged(&*self.store, delivery).await? {
             driver::Staged::Start(delivery) => delivery,
             driver::Staged::Skipped(then) => {
