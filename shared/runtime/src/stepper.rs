@@ -93,6 +93,17 @@ impl Drop for Hold {
     }
 }
 
+/// Names the version of a step a delivery made or redid: the first on the
+/// delivery's span (`None` returned: the span says it), a later one (made
+/// inline) on its own event (`Some`).
+fn next_version(span: &tracing::Span, known: &mut bool, version: u64) -> Option<u64> {
+    if std::mem::replace(known, true) {
+        return Some(version);
+    }
+    span.record("version", version);
+    None
+}
+
 /// Steps remembered as performed at most; past it the memory starts afresh.
 const MAX_PERFORMED: usize = 100_000;
 
@@ -289,29 +300,26 @@ impl<S: StateStore, I: TaskInvoker, C: Carrier> Stepper<S, I, C> {
             let inline_cause = made_here.then(|| d.cause());
             let (run, effects) = match driver::apply(&*self.store, record, d, &mut ctx, origin).await? {
                 Applied::Committed { run, effects, version, status, .. } => {
-                    if !std::mem::replace(&mut version_known, true) {
-                        span.record("version", version);
-                    }
-                    tracing::trace!(version, status = ?status, inline = inline_cause.as_deref(), "step committed");
+                    // The span names the first step; a later one (made inline) is named by its event.
+                    let step = next_version(&span, &mut version_known, version);
+                    tracing::trace!(version = step, status = ?status, inline = inline_cause.as_deref(), "step committed");
                     handled.transitions += 1;
                     steps.push((run.clone(), version));
                     (run, effects)
                 }
                 Applied::Redo { run, version, effects } => {
-                    if !std::mem::replace(&mut version_known, true) {
-                        span.record("version", version);
-                    }
+                    let step = next_version(&span, &mut version_known, version);
                     let key = (arn.clone(), run.clone(), version);
                     if self.performed.lock().unwrap_or_else(|e| e.into_inner()).contains(&key) {
                         tracing::debug!(
-                            version,
+                            version = step,
                             inline = inline_cause.as_deref(),
                             "duplicate delivery: its step's effects were carried out here already"
                         );
                         continue;
                     }
                     tracing::debug!(
-                        version,
+                        version = step,
                         effects = effects.len(),
                         inline = inline_cause.as_deref(),
                         "redo: the delivery's step was committed already; carrying out its effects again"
