@@ -352,3 +352,104 @@ fn throttling_5xx_and_resets_are_retried_inside_one_request() {
         assert_eq!(served.load(Ordering::SeqCst), answers.len(), "every injected failure was retried");
     });
 }
+
+/// An execution an earlier release started kept its child runs' steps under
+/// the execution's own key, and marked no step `fanOut`; this release writes
+/// a child's next steps to the child partitions. The history and the newest
+/// steps (what recovery carries on) read both: nothing is lost in an upgrade.
+#[test]
+fn a_child_run_begun_under_the_execution_key_is_read_across_both_layouts() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    block_on(async {
+        let store = fresh_store().await;
+        let client = switchyard_tests::dynamo::client().await;
+        let machine = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}}]}}});
+        let def = Arc::new(definition(&machine));
+        let info = runtime::local_execution_info("layouts", "one", json!({"x": 1}), T0_MS);
+        let arn = info.execution_arn.clone();
+        store.create_execution(info.clone(), def.clone(), machine.to_string()).await.expect("create");
+        let mut entropy = SeededEntropy::new(1);
+        let mut ctx = Ctx { now_ms: T0_MS, entropy: &mut entropy };
+        let commit = |t: engine::Transition, cause: &str| StepRecord {
+            run: t.run,
+            history: t.history,
+            effects: t.effects,
+            cause: cause.to_string(),
+        };
+        let root = engine::start_execution(&def, &info, &mut ctx);
+        let Some(Effect::StartChildren(specs)) =
+            root.effects.iter().find(|e| matches!(e, Effect::StartChildren(_))).cloned()
+        else {
+            panic!("the Parallel starts its branch: {:?}", root.effects)
+        };
+        store.commit(&arn, commit(root, "start")).await.expect("root step");
+        let first = engine::start_child(&def, &info, specs[0].clone(), &mut ctx);
+        let child = first.run.id.clone();
+        store.commit(&arn, commit(first, "start")).await.expect("child step 1");
+        // Make the table look as an earlier release left it: the child's first step under
+        // the execution's key, no fanOut mark on the root's step.
+        let table = store.table().to_string();
+        let scan = client.scan().table_name(&table).send().await.expect("scan");
+        for item in scan.items() {
+            let (pk, sk) = (item["pk"].as_s().unwrap().clone(), item["sk"].as_s().unwrap().clone());
+            if sk.starts_with(&format!("STEP#{}#", child.0)) {
+                let mut moved = item.clone();
+                moved.insert("pk".to_string(), AttributeValue::S(format!("EX#{arn}")));
+                client.put_item().table_name(&table).set_item(Some(moved)).send().await.expect("move");
+                client
+                    .delete_item()
+                    .table_name(&table)
+                    .key("pk", AttributeValue::S(pk))
+                    .key("sk", AttributeValue::S(sk))
+                    .send()
+                    .await
+                    .expect("delete");
+            } else if item.contains_key("fanOut") {
+                client
+                    .update_item()
+                    .table_name(&table)
+                    .key("pk", AttributeValue::S(pk))
+                    .key("sk", AttributeValue::S(sk))
+                    .update_expression("REMOVE fanOut")
+                    .send()
+                    .await
+                    .expect("unmark");
+            }
+        }
+        // This release goes on with the child from a cold store.
+        let cold = aws_adapters::DynamoStateStore::new(client.clone(), table.clone());
+        let mut events = 0;
+        let mut version = 1;
+        loop {
+            let run = cold.load_run(&arn, &child).await.expect("load").expect("the child is found");
+            assert_eq!(run.version, version);
+            if run.status != RunStatus::Running {
+                break;
+            }
+            let t = engine::step(&def, &info, run, engine::Event::Advance { version }, &mut ctx).expect("advance");
+            events += t.history.len();
+            cold.commit(&arn, commit(t, &format!("advance:{version}"))).await.expect("child step");
+            version += 1;
+        }
+        assert_eq!(version, 2, "the child's second step is in the new layout");
+        let history = cold.history(&arn).await.expect("history");
+        let types: Vec<String> = history.iter().map(|e| e.event.details.type_name()).collect();
+        assert_eq!(
+            types,
+            [
+                "ExecutionStarted",
+                "ParallelStateEntered",
+                "ParallelStateStarted",
+                "PassStateEntered",
+                "PassStateExited",
+                "PassStateEntered",
+                "PassStateExited"
+            ]
+        );
+        assert_eq!(events, 2, "the step in the new layout recorded B's two events");
+        let newest = cold.newest_steps(&arn).await.expect("newest steps");
+        let of_child: Vec<u64> = newest.iter().filter(|s| s.run == child).map(|s| s.version).collect();
+        assert_eq!(of_child, [version], "one newest step per run: the highest version");
+    });
+}
