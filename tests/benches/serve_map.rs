@@ -204,7 +204,8 @@ impl Serve {
                 if line.contains("gave up") {
                     g.fetch_add(1, Ordering::Relaxed);
                 }
-                if line.contains("failed") {
+                // A failure event (a delivery or a pass that failed), not a counter such as `failed=0`.
+                if line.contains("failed") && !line.contains("failed=0") {
                     f.fetch_add(1, Ordering::Relaxed);
                 }
                 let _ = writeln!(file, "{line}");
