@@ -202,3 +202,44 @@ fn a_two_second_wait_takes_two_to_three_seconds_of_real_time() {
     assert!(two - past < 500, "a past Timestamp waited {} ms", two - past);
     assert!((2000..3000).contains(&(end - two)), "a 2-second Wait took {} ms", end - two);
 }
+
+#[test]
+fn serve_logs_one_plain_line_per_event_on_stderr_filtered_by_rust_log() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["serve", "--port", "0"])
+        .env("RUST_LOG", "runtime=debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut listening = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut listening).expect("first line");
+    assert!(listening.starts_with("switchyard serve: listening on "), "stdout keeps the listening line: {listening}");
+    // The start-up recovery pass on an empty store logs its end at debug.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let line = loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(10)) {
+            Ok(line) if line.contains("recovery pass ended") => break line,
+            Ok(_) => continue,
+            Err(e) => {
+                let _ = child.kill();
+                panic!("no recovery line on stderr within 10 s: {e}");
+            }
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains("DEBUG") && line.contains("runtime::recovery"), "{line}");
+    assert!(!line.contains('\x1b'), "no colours when stderr is not a terminal: {line:?}");
+}
