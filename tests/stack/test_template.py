@@ -167,6 +167,39 @@ def test_no_allow_statement_names_every_resource(template):
                 assert resource.startswith("arn:"), f"{where}: {resource}"
 
 
+def role_statements(template, role):
+    """The statements of a role's inline policies, Fn::If branches included."""
+    found = []
+    for policy in template["Resources"][role]["Properties"].get("Policies", []):
+        for item in as_list(policy["PolicyDocument"]["Statement"]):
+            found.extend(unwrap(item))
+    return found
+
+
+def test_the_sweeper_drains_the_dead_letter_queue(template):
+    """The sweeper is told the dead-letter queue and may receive and delete
+    its messages (and read its attributes), on that queue only; the stepper
+    fails over to that same queue."""
+    sweeper = function_properties(template, template["Resources"]["SweeperFunction"])
+    variables = sweeper["Environment"]["Variables"]
+    assert variables.get("DEAD_LETTER_QUEUE_URL") == {"Ref": "DeadLetterQueue"}
+    dlq_arn = {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+    stepper = function_properties(template, template["Resources"]["StepperFunction"])
+    assert stepper["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Destination"] == dlq_arn
+    drain = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+    granted = set()
+    for statement in role_statements(template, "SweeperRole"):
+        actions = set(as_list(statement["Action"]))
+        sqs = {a for a in actions if a.startswith("sqs:")}
+        if not sqs:
+            continue
+        assert statement["Effect"] == "Allow"
+        assert sqs <= drain, f"the sweeper needs no {sqs - drain}"
+        assert as_list(statement["Resource"]) == [dlq_arn], "SQS actions on the dead-letter queue only"
+        granted |= sqs
+    assert granted == drain
+
+
 def test_every_function_runs_with_a_role_of_this_template(template):
     """No SAM-generated role (it would carry a managed policy this test cannot read)."""
     roles = resources(template, "AWS::IAM::Role")

@@ -1,14 +1,20 @@
 //! The AWS timer adapters against moto's SQS and EventBridge Scheduler:
 //! delayed messages arrive no earlier than due and carry the delivery
 //! unchanged; schedules are created with the expected name, expression and
-//! target, and arming one twice is harmless. moto runs no schedule, so what
-//! happens when one fires is not tested here (see the deviations below).
+//! target, and arming one twice is harmless. And the sweeper's drain of the
+//! dead-letter queue (`aws_adapters::dead_letters`): Lambda's invocation
+//! records and bare deliveries are handed on and deleted, anything else is
+//! left; a message whose hand-over failed stays for a later drain. moto
+//! runs no schedule, so what happens when one fires is not tested here (see
+//! the deviations below).
 //!
 //! moto deviations seen (moto 5.2.5; AWS per its API reference):
 //! - CreateSchedule in a group that does not exist fails with HTTP 500
 //!   (AWS: ResourceNotFoundException): the tests create their group first.
 //! - CreateScheduleGroup of an existing name succeeds and empties the group
 //!   (AWS: ConflictException): every test uses a group of its own.
+//! - A standard queue returns messages in the order sent (AWS: best-effort
+//!   order): the drain test relies on it to check the order of hand-overs.
 //! - ScheduleExpression is not validated (`at(nonsense)` and dates in the
 //!   past are accepted), schedules never fire, and ActionAfterCompletion is
 //!   only stored.
@@ -16,10 +22,11 @@
 //! The endpoint is `SWITCHYARD_MOTO_ENDPOINT` (scripts/test.sh sets it), or a
 //! moto server found or started through scripts/moto.sh.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use aws_adapters::dead_letters::{DeadLetters, DrainCounts};
 use aws_adapters::timers::{self, AwsTimers, LEAD_MS, Route, SchedulerTimers, SqsTimers};
 use aws_sdk_scheduler::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_scheduler::types::{ActionAfterCompletion, FlexibleTimeWindowMode};
@@ -141,8 +148,9 @@ async fn sqs_timer_arrives_after_its_delay_unchanged() {
 /// sorted keys, written out here by hand.
 fn expected_name(delivery: &Delivery, timer: u64, due_ms: i64) -> String {
     let canonical = format!(
-        r#"{{"executionArn":{},"kind":{{"event":{{"TimerFired":{{"timer":{timer}}}}}}},"notBeforeMs":{due_ms},"run":""}}"#,
-        serde_json::to_string(&delivery.execution_arn).expect("a string")
+        r#"{{"executionArn":{},"format":{},"kind":{{"event":{{"TimerFired":{{"timer":{timer}}}}}}},"notBeforeMs":{due_ms},"run":""}}"#,
+        serde_json::to_string(&delivery.execution_arn).expect("a string"),
+        runtime::driver::DELIVERY_FORMAT
     );
     let digest = hex::encode(Sha256::digest(canonical.as_bytes()));
     format!("sy-{}", &digest[..40])
@@ -289,4 +297,103 @@ async fn past_due_timers_are_queued_without_delay() {
     assert_eq!(got.len(), 1);
     let value: Value = serde_json::from_str(&got[0].1).expect("JSON");
     assert_eq!(serde_json::from_value::<Delivery>(value).expect("a delivery"), late);
+}
+
+// --- the dead-letter queue ------------------------------------------------------
+
+/// (visible, hidden) messages in a queue.
+async fn queue_depth(client: &aws_sdk_sqs::Client, queue_url: &str) -> (u64, u64) {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let out = client
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(A::ApproximateNumberOfMessages)
+        .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .expect("GetQueueAttributes");
+    let count = |name: A| {
+        out.attributes().and_then(|a| a.get(&name)).map(|v| v.parse::<u64>().expect("a count")).expect("the attribute")
+    };
+    (count(A::ApproximateNumberOfMessages), count(A::ApproximateNumberOfMessagesNotVisible))
+}
+
+async fn send(client: &aws_sdk_sqs::Client, queue_url: &str, body: &str) {
+    client.send_message().queue_url(queue_url).message_body(body).send().await.expect("SendMessage");
+}
+
+/// What Lambda sends to an OnFailure SQS destination when an asynchronous
+/// invocation of the stepper with `delivery` failed its retries.
+fn invocation_record(delivery: &Delivery) -> String {
+    json!({
+        "version": "1.0",
+        "timestamp": "2026-01-05T10:00:00.000Z",
+        "requestContext": {
+            "requestId": "2f1b8d0e-5c7a-4d3e-9a61-0c4b7d2e8f10",
+            "functionArn": format!("{STEPPER_ARN}:$LATEST"),
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3
+        },
+        "requestPayload": delivery,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": "Error", "errorMessage": "the store is unavailable"}
+    })
+    .to_string()
+}
+
+/// What a [`recorder`] was handed, in order.
+type Handed = Arc<Mutex<Vec<Delivery>>>;
+
+/// A carrier that records what it is handed, in order.
+fn recorder() -> (Handed, impl Fn(Delivery) -> std::future::Ready<Result<(), String>>) {
+    let handed = Arc::new(Mutex::new(Vec::new()));
+    let sink = handed.clone();
+    (handed, move |delivery| {
+        sink.lock().expect("not poisoned").push(delivery);
+        std::future::ready(Ok(()))
+    })
+}
+
+/// An invocation record and a bare delivery are handed on in the order
+/// received and deleted; a message that holds no delivery stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dead_letter_drain_hands_on_deliveries_and_leaves_the_rest() {
+    let sqs = sqs().await;
+    let queue_url = fresh_queue(&sqs).await;
+    let (wrapped, bare) = (
+        timer_delivery(1, now_ms()),
+        Delivery::start(&format!("arn:aws:states:us-east-1:123456789012:execution:dlq:{}", unique("e"))),
+    );
+    send(&sqs, &queue_url, &invocation_record(&wrapped)).await;
+    send(&sqs, &queue_url, &serde_json::to_string(&bare).expect("encode")).await;
+    send(&sqs, &queue_url, "not a delivery {").await;
+    let (handed, carry) = recorder();
+    let counts =
+        DeadLetters::new(sqs.clone(), &queue_url).drain(Duration::from_secs(20), carry).await.expect("drained");
+    assert_eq!(counts, DrainCounts { handed: 2, failed: 0, unreadable: 1 });
+    assert_eq!(*handed.lock().expect("not poisoned"), vec![wrapped, bare]);
+    // The garbage only: hidden by the drain's receive, not deleted.
+    assert_eq!(queue_depth(&sqs, &queue_url).await, (0, 1));
+}
+
+/// A delivery whose hand-over fails stays in the queue and is handed on by a
+/// later drain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_whose_hand_over_fails_stays_for_a_later_drain() {
+    let sqs = sqs().await;
+    let queue_url = fresh_queue(&sqs).await;
+    let delivery = timer_delivery(2, now_ms());
+    send(&sqs, &queue_url, &invocation_record(&delivery)).await;
+    let letters = DeadLetters::new(sqs.clone(), &queue_url).with_visibility_seconds(2);
+    // Hidden for 2 s: the drain's second receive (after 1 s at most) finds nothing.
+    let failing = |_: Delivery| std::future::ready(Err::<(), String>("Lambda is throttling".to_string()));
+    let counts = letters.drain(Duration::from_millis(300), failing).await.expect("drained");
+    assert_eq!(counts, DrainCounts { handed: 0, failed: 1, unreadable: 0 });
+    assert_eq!(queue_depth(&sqs, &queue_url).await, (0, 1), "it stays");
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let (handed, carry) = recorder();
+    let counts = letters.drain(Duration::from_secs(20), carry).await.expect("drained");
+    assert_eq!(counts, DrainCounts { handed: 1, failed: 0, unreadable: 0 });
+    assert_eq!(*handed.lock().expect("not poisoned"), vec![delivery]);
+    assert_eq!(queue_depth(&sqs, &queue_url).await, (0, 0));
 }

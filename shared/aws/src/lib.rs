@@ -1,9 +1,11 @@
 //! Switchyard's AWS adapters: the DynamoDB implementation of the store port,
 //! the Lambda dispatcher that continues executions by asynchronous
-//! self-invocation, and the timers on SQS and EventBridge Scheduler. The pure
+//! self-invocation, the timers on SQS and EventBridge Scheduler, and the
+//! draining of the dead-letter queue. The pure
 //! crates (`asl`, `engine`) never see these.
 
 pub mod catalog;
+pub mod dead_letters;
 pub mod dispatch;
 pub mod dynamo;
 pub mod dynamodb_invoker;
