@@ -255,3 +255,11 @@ def test_every_function_logs_json_lines(template):
     for name, resource in functions.items():
         props = function_properties(template, resource)
         assert props.get("LoggingConfig", {}).get("LogFormat") == "JSON", f"{name}: LoggingConfig.LogFormat: JSON"
+
+
+def test_the_stepper_runs_a_recovery_pass_on_a_schedule(template):
+    events = template["Resources"]["StepperFunction"]["Properties"]["Events"]
+    recovery = events["Recovery"]
+    assert recovery["Type"] == "Schedule"
+    assert recovery["Properties"]["Schedule"].startswith("rate(")
+    assert json.loads(recovery["Properties"]["Input"]) == {"recovery": {}}

@@ -2,8 +2,10 @@
 //! dispatches what follows — by invoking itself asynchronously when it is due
 //! now, through the timer queue (SQS, up to 15 minutes) or EventBridge
 //! Scheduler (longer) when it is due later. It is invoked with a delivery, or
-//! by the timer queue with an SQS event of deliveries. Wiring only: the logic
-//! is `runtime::stepper`.
+//! by the timer queue with an SQS event of deliveries, or by its recovery
+//! schedule with `{"recovery": {}}`: a recovery pass over every execution that
+//! may still run (`runtime::recovery`, docs/architecture.md). Wiring only: the
+//! logic is `runtime::stepper` and `runtime::recovery`.
 //!
 //! Environment: `TABLE_NAME` (the execution table), `AWS_REGION`, `AWS_LAMBDA_FUNCTION_NAME`
 //! (set by Lambda: where deliveries go), `TIMER_QUEUE_URL`, `SCHEDULE_GROUP`
@@ -84,16 +86,32 @@ async fn stepper(config: &aws_config::SdkConfig, own_arn: &str) -> Result<Step, 
         .with_max_sleep_ms(aws_adapters::dispatch::DISPATCH_HORIZON_MS))
 }
 
+/// Executions a recovery pass carries on at once.
+const RECOVERY_CONCURRENCY: usize = 4;
+
+/// The recovery schedule's event (`{"recovery": {}}` in template.yaml).
+fn is_recovery_event(payload: &Value) -> bool {
+    payload.get("recovery").is_some()
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Arc::new(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await);
-    let cell: Arc<OnceCell<Step>> = Arc::new(OnceCell::new());
+    let cell: Arc<OnceCell<Arc<Step>>> = Arc::new(OnceCell::new());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let (cell, config) = (cell.clone(), config.clone());
         async move {
             let own_arn = event.context.invoked_function_arn.clone();
-            let stepper = cell.get_or_try_init(|| stepper(&config, &own_arn)).await?;
+            let stepper = cell.get_or_try_init(|| async { stepper(&config, &own_arn).await.map(Arc::new) }).await?;
+            if is_recovery_event(&event.payload) {
+                // This process carries nothing else: every listed execution is looked at.
+                let done = runtime::recovery::recover_all(stepper.clone(), RECOVERY_CONCURRENCY, None).await?;
+                return Ok(serde_json::json!({"recovery": {
+                    "executions": done.executions, "redone": done.redone, "transitions": done.transitions,
+                    "retired": done.retired, "failed": done.failed,
+                }}));
+            }
             let deliveries: Vec<Delivery> = if is_sqs_event(&event.payload) {
                 parse_sqs_event(&event.payload)?
             } else {
@@ -118,4 +136,17 @@ async fn main() -> Result<(), Error> {
         }
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recovery_schedule_event_is_told_from_deliveries_and_sqs_events() {
+        assert!(is_recovery_event(&serde_json::json!({"recovery": {}})));
+        let delivery = serde_json::to_value(Delivery::start("arn:aws:states:us-east-1:1:execution:m:e")).expect("json");
+        assert!(!is_recovery_event(&delivery));
+        assert!(!is_recovery_event(&serde_json::json!({"Records": []})));
+    }
 }
