@@ -352,7 +352,9 @@ pub trait StateStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Page<String>, StoreError>> + Send;
 
     /// Drops an execution whose root run has ended from
-    /// [`StateStore::running_executions`]; idempotent.
+    /// [`StateStore::running_executions`], after making sure its summary
+    /// says how it ended (a crash may have come between the final step and
+    /// the summary); idempotent.
     fn retire(&self, arn: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The merged history, oldest first.
