@@ -40,7 +40,8 @@ fn env(name: &str) -> Result<String, Error> {
 /// The task invoker: Lambda and DynamoDB resources for real, nested
 /// executions started on this deployment (through `api`), mocks first when configured.
 fn invoker(config: &aws_config::SdkConfig, api: Arc<Api<DynamoStateStore, TimedDispatcher>>) -> Result<Invoker, Error> {
-    // No SDK retries on task calls: Retry in the definition decides (CONVENTIONS.md).
+    // No SDK retries on task calls: Retry in the definition decides (with them,
+    // one Invoke against `cargo lambda watch` ran the function three times).
     let lambda =
         aws_sdk_lambda::config::Builder::from(config).retry_config(aws_config::retry::RetryConfig::disabled()).build();
     let router = NestedInvoker::new(
