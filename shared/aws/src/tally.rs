@@ -55,6 +55,20 @@ impl DynamoStateStore {
         sk: &str,
         values: Vec<u32>,
     ) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let bytes = 16 + values.len() * 6;
+        let set = AttributeValue::Ns(values.iter().map(u32::to_string).collect());
+        self.update_tally(pk, sk, "ADD ended :v", set, bytes).await
+    }
+
+    /// One UpdateItem on a tally item (`expression` with its value `:v`); the item's attributes after it.
+    async fn update_tally(
+        &self,
+        pk: String,
+        sk: &str,
+        expression: &str,
+        value: AttributeValue,
+        bytes: usize,
+    ) -> Result<HashMap<String, AttributeValue>, StoreError> {
         self.metrics.key_written(&pk);
         let started = Instant::now();
         let out = self
@@ -63,14 +77,14 @@ impl DynamoStateStore {
             .table_name(&self.table)
             .key("pk", s(pk))
             .key("sk", s(sk))
-            .update_expression("ADD ended :i")
-            .expression_attribute_values(":i", AttributeValue::Ns(values.iter().map(u32::to_string).collect()))
+            .update_expression(expression)
+            .expression_attribute_values(":v", value)
             .return_values(ReturnValue::AllNew)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(backend)?;
-        self.metrics.write(out.consumed_capacity(), 16 + values.len() * 6, started);
+        self.metrics.write(out.consumed_capacity(), bytes, started);
         Ok(out.attributes.unwrap_or_default())
     }
 
@@ -210,23 +224,8 @@ impl DynamoStateStore {
         let mut unfinished = Vec::new();
         for shard in 0..shard_count(tally.total) {
             let pk = shard_pk(arn, parent, generation, shard);
-            self.metrics.key_written(&pk);
-            let started = Instant::now();
-            let out = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(pk))
-                .key("sk", s("TALLY"))
-                .update_expression("SET failing = :t")
-                .expression_attribute_values(":t", AttributeValue::Bool(true))
-                .return_values(ReturnValue::AllNew)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(backend)?;
-            self.metrics.write(out.consumed_capacity(), 16, started);
-            let ended = numbers(&out.attributes.unwrap_or_default(), "ended")?;
+            let item = self.update_tally(pk, "TALLY", "SET failing = :v", AttributeValue::Bool(true), 16).await?;
+            let ended = numbers(&item, "ended")?;
             let first = shard * runtime::tally::SHARD_SIZE;
             unfinished.extend((first..first + shard_len(tally.total, shard)).filter(|i| !ended.contains(i)));
         }
