@@ -5,7 +5,10 @@
 //! - `"fail"`: fails with errorType `CustomError`, message `failed on purpose`;
 //! - `"flaky"`: fails with errorType `Flaky` on the first `failures` calls with
 //!   the same `key` (counted in this process), then returns `{"key", "attempts"}`;
-//! - `"sleep"`: sleeps `seconds`, then returns `{"slept": seconds}`.
+//! - `"sleep"`: sleeps `seconds`, then returns `{"slept": seconds}`;
+//! - `"context"`: returns `{"functionArn", "functionName", "env": {<name>: <value>}}`:
+//!   the invocation's function ARN, `AWS_LAMBDA_FUNCTION_NAME`, and the
+//!   environment variables named in `names` (what the host gave the function).
 //!
 //! Anything else fails with errorType `UnknownMode`.
 
@@ -49,7 +52,23 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
             tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
             Ok(json!({ "slept": seconds }))
         }
-        other => Err(diagnostic("UnknownMode", format!("unknown mode {other:?}: use echo, fail, flaky or sleep"))),
+        Some("context") => {
+            let names = input.get("names").and_then(Value::as_array).cloned().unwrap_or_default();
+            let env: serde_json::Map<String, Value> = names
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|name| (name.to_string(), std::env::var(name).map(Value::String).unwrap_or(Value::Null)))
+                .collect();
+            Ok(json!({
+                "functionArn": event.context.invoked_function_arn,
+                "functionName": std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok(),
+                "env": env,
+            }))
+        }
+        other => Err(diagnostic(
+            "UnknownMode",
+            format!("unknown mode {other:?}: use echo, fail, flaky, sleep or context"),
+        )),
     }
 }
 
