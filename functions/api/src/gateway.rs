@@ -7,17 +7,24 @@ use runtime::StateStore;
 use runtime::catalog::Catalog;
 use runtime::stepper::Carrier;
 
-/// `https://<domain>/<stage>` of an API Gateway request, when it says.
+/// `<scheme>://<domain>/<stage>` of an API Gateway request, when it says: the
+/// base of the callback URLs. The scheme is the request's `X-Forwarded-Proto`
+/// (API Gateway always sends `https`; the local stack of scripts/stack-local.sh
+/// serves plain `http`), `https` without one. A custom domain maps the stage
+/// itself, so only `*.amazonaws.com` names get the stage appended.
 pub fn base_url(request: &Request) -> Option<String> {
     match request.request_context_ref()? {
         RequestContext::ApiGatewayV1(c) => {
             let domain = c.domain_name.as_deref()?;
+            let scheme = match request.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()) {
+                Some(proto) if proto.eq_ignore_ascii_case("http") => "http",
+                _ => "https",
+            };
             Some(match c.stage.as_deref() {
-                // A custom domain maps the stage itself.
                 Some(stage) if domain.ends_with(".amazonaws.com") && !stage.is_empty() => {
-                    format!("https://{domain}/{stage}")
+                    format!("{scheme}://{domain}/{stage}")
                 }
-                _ => format!("https://{domain}"),
+                _ => format!("{scheme}://{domain}"),
             })
         }
         _ => None,
@@ -81,6 +88,17 @@ mod tests {
     async fn the_sample_events_drive_the_api() {
         let request = event("api-start-execution.json");
         assert_eq!(base_url(&request).as_deref(), Some("https://abc123.execute-api.us-east-1.amazonaws.com/prod"));
+        // Plain HTTP behind a custom-domain-like endpoint (the local stack): no stage, http.
+        let mut local: Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{}/../../events/api-start-execution.json", env!("CARGO_MANIFEST_DIR")))
+                .expect("sample event"),
+        )
+        .expect("json");
+        local["headers"]["X-Forwarded-Proto"] = json!("http");
+        local["multiValueHeaders"]["X-Forwarded-Proto"] = json!(["http"]);
+        local["requestContext"]["domainName"] = json!("127.0.0.1:4010");
+        let local = lambda_http::request::from_str(&local.to_string()).expect("an API Gateway event");
+        assert_eq!(base_url(&local).as_deref(), Some("http://127.0.0.1:4010"));
         let resources = Some(api::ResourcePolicy {
             supports: aws_adapters::router::supports,
             described: aws_adapters::router::SUPPORTED,

@@ -12,7 +12,9 @@
 //! and `SCHEDULER_ROLE_ARN` (the timers), optional `SWITCHYARD_MOCKS`,
 //! `SWITCHYARD_TEST_CASE` and `SWITCHYARD_STATE_MACHINE` (answer Task states
 //! from a Step Functions Local mock file first; other states go to Lambda and
-//! DynamoDB).
+//! DynamoDB). A test setting: `SWITCHYARD_TIMER_QUEUE_LIMIT_SECONDS` (0..900,
+//! default 900), the longest wait the timer queue carries — longer ones go to
+//! Scheduler — so the local stack's tests take the Scheduler path in seconds.
 
 use std::sync::Arc;
 
@@ -64,7 +66,7 @@ fn invoker(config: &aws_config::SdkConfig, api: Arc<Api<DynamoStateStore, TimedD
 
 async fn stepper(config: &aws_config::SdkConfig, own_arn: &str) -> Result<Step, Error> {
     let store = Arc::new(DynamoStateStore::new(aws_adapters::store_client(config), env("TABLE_NAME")?));
-    let timers = AwsTimers::new(
+    let mut timers = AwsTimers::new(
         SqsTimers::new(aws_sdk_sqs::Client::new(config), env("TIMER_QUEUE_URL")?),
         SchedulerTimers::new(
             aws_sdk_scheduler::Client::new(config),
@@ -73,6 +75,13 @@ async fn stepper(config: &aws_config::SdkConfig, own_arn: &str) -> Result<Step, 
             env("SCHEDULER_ROLE_ARN")?,
         ),
     );
+    if let Ok(limit) = std::env::var("SWITCHYARD_TIMER_QUEUE_LIMIT_SECONDS") {
+        let seconds: i64 = limit
+            .parse()
+            .map_err(|_| format!("SWITCHYARD_TIMER_QUEUE_LIMIT_SECONDS must be a number of seconds, not {limit:?}"))?;
+        lambda_runtime::tracing::warn!(seconds, "test setting: the timer queue carries waits up to this only");
+        timers = timers.with_queue_limit_ms(seconds.saturating_mul(1000));
+    }
     let now = LambdaDispatcher::new(aws_sdk_lambda::Client::new(config), env("AWS_LAMBDA_FUNCTION_NAME")?);
     let rows = TimerRows::new(aws_adapters::store_client(config), env("TABLE_NAME")?);
     let carrier = TimedDispatcher::new(now, timers, rows);

@@ -116,8 +116,14 @@ pub enum Route {
 /// when the wait is at most 900 s (a due time already past is `Queue { 0 }`),
 /// Scheduler otherwise.
 pub fn route(due_ms: i64, now_ms: i64) -> Route {
+    route_with_limit(due_ms, now_ms, MAX_QUEUE_DELAY_MS)
+}
+
+/// [`route`] with SQS carrying waits up to `queue_limit_ms` only (at most
+/// 900 s): a test setting that sends short waits through Scheduler.
+pub fn route_with_limit(due_ms: i64, now_ms: i64, queue_limit_ms: i64) -> Route {
     let wait_ms = due_ms.saturating_sub(now_ms);
-    if wait_ms <= MAX_QUEUE_DELAY_MS {
+    if wait_ms <= queue_limit_ms.min(MAX_QUEUE_DELAY_MS) {
         Route::Queue { delay_seconds: delay_seconds(wait_ms) }
     } else {
         Route::Schedule { at: at_expression(due_ms) }
@@ -314,18 +320,29 @@ pub struct AwsTimers {
     pub sqs: SqsTimers,
     /// Long delays.
     pub scheduler: SchedulerTimers,
+    /// The longest wait SQS carries: [`MAX_QUEUE_DELAY_MS`] unless a test lowers it.
+    queue_limit_ms: i64,
 }
 
 impl AwsTimers {
     /// Both carriers.
     pub fn new(sqs: SqsTimers, scheduler: SchedulerTimers) -> Self {
-        AwsTimers { sqs, scheduler }
+        AwsTimers { sqs, scheduler, queue_limit_ms: MAX_QUEUE_DELAY_MS }
+    }
+
+    /// SQS carries waits up to `limit_ms` only (clamped to 0..=900 s), longer
+    /// ones go to Scheduler: a test setting (`SWITCHYARD_TIMER_QUEUE_LIMIT_SECONDS`
+    /// of the stepper), so a test can take the Scheduler path without waiting
+    /// a quarter of an hour.
+    pub fn with_queue_limit_ms(mut self, limit_ms: i64) -> Self {
+        self.queue_limit_ms = limit_ms.clamp(0, MAX_QUEUE_DELAY_MS);
+        self
     }
 
     /// Arms a timer for its `notBeforeMs` (none: due now) on the carrier
     /// [`route`] chooses; returns that choice.
     pub async fn arm(&self, delivery: &Delivery, now_ms: i64) -> Result<Route, TimerError> {
-        let chosen = route(delivery.not_before_ms.unwrap_or(now_ms), now_ms);
+        let chosen = route_with_limit(delivery.not_before_ms.unwrap_or(now_ms), now_ms, self.queue_limit_ms);
         match &chosen {
             Route::Queue { delay_seconds } => self.sqs.send(delivery, *delay_seconds).await?,
             Route::Schedule { at } => self.scheduler.create(delivery, at).await?,
@@ -417,6 +434,10 @@ mod tests {
         assert_eq!(route(now + 2_000, now), queue(2));
         assert_eq!(route(now + 899_500, now), queue(900));
         assert_eq!(route(now + 900_000, now), queue(900));
+        // A lowered limit (a test setting) sends shorter waits to Scheduler; never above 900 s.
+        assert_eq!(route_with_limit(now + 10_000, now, 10_000), queue(10));
+        assert!(matches!(route_with_limit(now + 10_001, now, 10_000), Route::Schedule { .. }));
+        assert!(matches!(route_with_limit(now + 900_001, now, 2_000_000), Route::Schedule { .. }));
         // 900.001 s: Scheduler, 3 minutes earlier, truncated to the minute.
         // due = T0 + 912.346 s = 00:15:12.346; − 3 min = 00:12:12.346 → 00:12:00.
         assert_eq!(route(now + 900_001, now), Route::Schedule { at: "at(2026-01-01T00:12:00)".into() });
