@@ -13,7 +13,10 @@
 # line of `start` is meant for machines; progress goes to stderr.
 #
 # One instance per checkout, as with scripts/dynamodb-local.sh: the pid and
-# port files belong to whoever ran `start` last.
+# port files belong to whoever ran `start` last. SWITCHYARD_MOTO_INSTANCE=NAME
+# (letters, digits, - and _) selects a separate, named instance with its own
+# pid, port and log files under .tools/moto/instances/NAME/ (the local stack
+# of scripts/stack-local.sh has its own); unset, the default instance.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -31,6 +34,17 @@ process_pattern="*moto_server*"
 
 say() { echo "moto: $*" >&2; }
 die() { say "error: $*"; exit 1; }
+
+instance="${SWITCHYARD_MOTO_INSTANCE:-}"
+if [ -n "$instance" ]; then
+  case "$instance" in
+    *[!A-Za-z0-9_-]*) die "SWITCHYARD_MOTO_INSTANCE may hold only letters, digits, - and _ (got: $instance)" ;;
+  esac
+  pid_file="$tools/instances/$instance/pid"
+  port_file="$tools/instances/$instance/port"
+  log_file="$tools/instances/$instance/run.log"
+  say() { echo "moto ($instance): $*" >&2; }
+fi
 
 # shellcheck source=scripts/lib/service.sh
 . "$root/scripts/lib/service.sh"

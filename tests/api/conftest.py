@@ -7,6 +7,12 @@ Environment:
   this checkout; scripts/api-tests.sh always sets it).
 - SWITCHYARD_SERVE_ARGS: extra arguments for `serve` (shell words), e.g.
   `--dynamodb-endpoint http://127.0.0.1:8000`; empty for the in-memory store.
+- SWITCHYARD_API_ENDPOINT: an API already running (the local stack of
+  scripts/stack-local.sh) to test instead of starting `serve`; then
+  SWITCHYARD_API_SIGNING=execute-api signs every request for API Gateway's
+  IAM auth as docs/deploy.md tells users to: boto3 and the AWS CLI through
+  the signing-name hook (tests/pylib/sfn_execute_api.py, the plugin of
+  docs/deploy.md), raw requests with botocore's SigV4.
 """
 
 import json
@@ -46,9 +52,16 @@ def _binary():
     return path
 
 
+SIGNING = os.environ.get("SWITCHYARD_API_SIGNING") or None
+
+
 @pytest.fixture(scope="session")
 def endpoint():
-    """Starts `switchyard serve --port 0 $SWITCHYARD_SERVE_ARGS`, yields its URL."""
+    """Starts `switchyard serve --port 0 $SWITCHYARD_SERVE_ARGS`, yields its URL
+    (or yields $SWITCHYARD_API_ENDPOINT, started by someone else)."""
+    if os.environ.get("SWITCHYARD_API_ENDPOINT"):
+        yield os.environ["SWITCHYARD_API_ENDPOINT"].rstrip("/")
+        return
     args = [_binary(), "serve", "--port", "0", *shlex.split(os.environ.get("SWITCHYARD_SERVE_ARGS", ""))]
     env = dict(os.environ)
     # The server's own AWS clients (DynamoDB Local) need some credentials and a region.
@@ -83,7 +96,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 @pytest.fixture(scope="session")
 def sfn(endpoint):
     # No retries: a 5xx or a throttle must show, not be retried away.
-    return boto3.client(
+    client = boto3.client(
         "stepfunctions",
         endpoint_url=endpoint,
         region_name=REGION,
@@ -91,12 +104,17 @@ def sfn(endpoint):
         aws_secret_access_key="test",
         config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30),
     )
+    if SIGNING:
+        import sfn_execute_api
+
+        client.meta.events.register("before-sign.sfn", sfn_execute_api._sign_for_execute_api)
+    return client
 
 
 @pytest.fixture(scope="session")
 def aws(endpoint):
     """Runs `aws stepfunctions ARGS` against serve (tests/pylib/switchyard_serve.py)."""
-    return serve.aws_cli(endpoint, REGION)
+    return serve.aws_cli(endpoint, REGION, signing=SIGNING)
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +139,11 @@ def callback_task(end=True, next_state=None, heartbeat=None, result_path="$.answ
     state = {
         "Type": "Task",
         "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-        "Parameters": {"FunctionName": "approver", "Payload": {"token.$": "$$.Task.Token", "url.$": "$$.Task.CallbackUrl"}},
+        # "mode": on the local stack, approver is tests/functions/task-probe, which echoes.
+        "Parameters": {
+            "FunctionName": "approver",
+            "Payload": {"mode": "echo", "token.$": "$$.Task.Token", "url.$": "$$.Task.CallbackUrl"},
+        },
         "ResultPath": result_path,
     }
     if heartbeat is not None:
@@ -132,6 +154,17 @@ def callback_task(end=True, next_state=None, heartbeat=None, result_path="$.answ
         state["End"] = True
     state.update(extra or {})
     return state
+
+
+def sign(url, data, headers, service):
+    """`headers` with a SigV4 signature of a POST to `url` for `service` (test keys)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="POST", url=url, data=data, headers=headers)
+    SigV4Auth(Credentials("test", "test"), service, REGION).add_auth(request)
+    return dict(request.headers.items())
 
 
 class Api:
@@ -254,7 +287,10 @@ class Api:
     def post(self, url, body=b"", headers=None, timeout=30):
         """A plain HTTP POST: returns (status, parsed JSON body or None, raw body)."""
         data = body.encode() if isinstance(body, str) else body
-        req = urllib.request.Request(url, data=data, method="POST", headers=headers or {})
+        headers = dict(headers or {})
+        if SIGNING and url.startswith(self.endpoint + "/") and "/callbacks/" not in url:
+            headers = sign(url, data, headers, SIGNING)
+        req = urllib.request.Request(url, data=data, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 status, raw = resp.status, resp.read()

@@ -2,8 +2,9 @@
 callback URLs (`$$.Task.CallbackUrl`) answered with plain HTTP.
 
 `serve` has no Lambda endpoint here, so a `lambda:invoke.waitForTaskToken`
-task is parked until its token is answered; the token and the URL are read
-from the TaskScheduled event's parameters.
+task is parked until its token is answered (on the local stack, the function
+`approver` is tests/functions/task-probe, which echoes its input); the token
+and the URL are read from the TaskScheduled event's parameters.
 
 Error codes, as the Step Functions API reference gives them: a token whose
 task was already answered (or timed out) is `TaskTimedOut` ("the task token
@@ -311,7 +312,10 @@ def _labelled_task(label_path):
     task = {
         "Type": "Task",
         "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-        "Parameters": {"FunctionName": "approver", "Payload": {"token.$": "$$.Task.Token", "label.$": label_path}},
+        "Parameters": {
+            "FunctionName": "approver",
+            "Payload": {"mode": "echo", "token.$": "$$.Task.Token", "label.$": label_path},
+        },
         "End": True,
     }
     return task

@@ -102,7 +102,7 @@ class AwsCliError(Exception):
         return m.group(1) if m else None
 
 
-def aws_cli(endpoint, region):
+def aws_cli(endpoint, region, signing=None):
     """A function running `aws stepfunctions ARGS` (the awscli package of this
     virtualenv) against `endpoint` with test credentials and no retries; it
     returns the parsed JSON output ({} when there is none) and raises
@@ -120,6 +120,16 @@ def aws_cli(endpoint, region):
     )
     env.pop("AWS_PROFILE", None)
     env.pop("AWS_SESSION_TOKEN", None)
+    if signing == "execute-api":
+        # docs/deploy.md's plugin (AWS CLI v1: the module on PYTHONPATH, named in [plugins]).
+        config = tempfile.NamedTemporaryFile("w", prefix="aws-config-", suffix=".ini", delete=False)
+        config.write("[plugins]\nsfn_execute_api = sfn_execute_api\n")
+        config.close()
+        env["AWS_CONFIG_FILE"] = config.name
+        here = os.path.dirname(os.path.abspath(__file__))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+    elif signing:
+        raise ValueError(f"signing for {signing!r}: only execute-api is known")
 
     def run(*args):
         command = [

@@ -453,3 +453,39 @@ fn a_child_run_begun_under_the_execution_key_is_read_across_both_layouts() {
         assert_eq!(of_child, [version], "one newest step per run: the highest version");
     });
 }
+
+/// The api container creates an execution and remembers that its root run
+/// has not started (a start then costs no read); the stepper, another
+/// process, starts it; a StopExecution (or a task's callback) then reaches
+/// the api container again. It must ask the table, not its memory: before,
+/// the event was dropped, so StopExecution did nothing and SendTaskSuccess
+/// answered TaskTimedOut. Found by the local stack (scripts/stack-local.sh),
+/// where the api and the stepper are separate processes.
+#[test]
+fn the_process_that_created_an_execution_applies_events_after_another_started_it() {
+    use engine::Event;
+    use runtime::driver::{self, Applied};
+    use runtime::Delivery;
+
+    block_on(async {
+        let creator = fresh_store().await;
+        let stepper = aws_adapters::DynamoStateStore::new(creator.client().clone(), creator.table().to_string());
+        let machine = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}});
+        let def = Arc::new(definition(&machine));
+        let info = runtime::local_execution_info("created-here", "e", json!({}), T0_MS);
+        let arn = info.execution_arn.clone();
+        creator.create_execution(info, def, machine.to_string()).await.expect("create");
+
+        let mut entropy = SeededEntropy::new(1);
+        let mut ctx = Ctx { now_ms: T0_MS, entropy: &mut entropy };
+        let facts = stepper.facts(&arn).await.expect("facts");
+        let started = driver::apply(&stepper, &facts, Delivery::start(&arn), &mut ctx, None).await.expect("start");
+        assert!(matches!(started, Applied::Committed { .. }), "{started:?}");
+
+        let facts = creator.facts(&arn).await.expect("facts");
+        let stop = Delivery::event(&arn, RunId::root(), Event::Stop { error: Some("E".into()), cause: None });
+        let stopped = driver::apply(&creator, &facts, stop, &mut ctx, None).await.expect("stop");
+        assert!(matches!(stopped, Applied::Committed { status: RunStatus::Aborted, .. }), "{stopped:?}");
+        assert_eq!(creator.execution(&arn).await.expect("record").summary.status, RunStatus::Aborted);
+    });
+}

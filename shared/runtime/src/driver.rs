@@ -298,6 +298,14 @@ pub async fn apply<S: StateStore>(
                 }
                 engine::start_child(def, &record.info, spec, ctx)
             }
+            // No run to apply the event to — by this process's word, which may be
+            // a memory of "not started yet" (the api container created the
+            // execution; the stepper, another process, started it): ask the table
+            // once before dropping it.
+            (DeliveryKind::Event(_), None) if race == 0 => {
+                store.forget(arn, &run_id).await;
+                continue;
+            }
             (DeliveryKind::Event(_), None) => return Ok(Applied::Dropped),
             (DeliveryKind::StartStaged { .. }, _) => {
                 return Err(StoreError::Backend(format!(

@@ -26,7 +26,7 @@ from botocore.config import Config
 from .gateway import Gateway
 from .lambda_host import LAMBDA_RETRY_DELAYS, Function, LambdaHost, function_environment
 from .sources import ScheduledRule, SchedulerGroup, SqsMapping
-from .template import Stack, samconfig_defaults
+from .template import FunctionSpec, Stack, samconfig_defaults
 
 ACCOUNT = "123456789012"
 CREDENTIALS = {"test": "test"}
@@ -49,6 +49,7 @@ def parse_args(argv):
     p.add_argument("--retry-delays", default=",".join(str(int(d)) for d in LAMBDA_RETRY_DELAYS), help="seconds before the first and second retry of a failed asynchronous invocation (Lambda: 60,120)")
     p.add_argument("--queue-attribute", action="append", default=[], metavar="QUEUE:NAME=VALUE", help="overrides an attribute of a template queue, e.g. TimerQueue:VisibilityTimeout=5")
     p.add_argument("--env", action="append", default=[], metavar="FUNCTION:NAME=VALUE", help="adds a variable to a function's environment (logical id), e.g. StepperFunction:SWITCHYARD_TIMER_QUEUE_LIMIT_SECONDS=10")
+    p.add_argument("--extra-function", action="append", default=[], metavar="NAME=BINARY", help="a function beyond the template's (a test's task function), e.g. approver=task-probe: BINARY in --bin-dir, 30 s timeout, no environment of its own")
     return p.parse_args(argv)
 
 
@@ -177,6 +178,12 @@ def main(argv):
     }
     extra_env = pairs(args.env, "--env")
     specs = stack.functions()
+    for item in args.extra_function:
+        name, _, binary = item.partition("=")
+        if not name or not binary:
+            raise SystemExit(f"--extra-function {item!r}: expected NAME=BINARY")
+        arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
+        specs.append(FunctionSpec(f"extra:{name}", name, arn, binary, "", 30, 128, {}, None, None))
     for spec in specs:
         binary = os.path.join(args.bin_dir, spec.binary)
         if not os.access(binary, os.X_OK):
