@@ -7,6 +7,10 @@ Environment (scripts/e2e-tests.sh sets all three):
 - SWITCHYARD_EXAMPLES_LAMBDA_ENDPOINT: `cargo lambda watch` serving the crate
   functions/examples (scripts/cargo-lambda.sh --crate functions/examples start).
 - SWITCHYARD_BIN: the switchyard binary (default: target/debug/switchyard).
+
+Or, to run the saga on the local stack (scripts/stack-local.sh, where the
+example functions are the stack's own): SWITCHYARD_API_ENDPOINT, the stack's
+API, with SWITCHYARD_API_SIGNING=execute-api; then nothing is started here.
 """
 
 import os
@@ -41,6 +45,10 @@ def _required(variable, how):
     return value.rstrip("/")
 
 
+STACK_ENDPOINT = os.environ.get("SWITCHYARD_API_ENDPOINT")
+SIGNING = os.environ.get("SWITCHYARD_API_SIGNING") or None
+
+
 @pytest.fixture(scope="session")
 def lambda_endpoint():
     """The watcher serving the example functions, each started once (a
@@ -62,9 +70,14 @@ def lambda_endpoint():
 
 
 @pytest.fixture(scope="session")
-def endpoint(lambda_endpoint):
+def endpoint(request):
     """`switchyard serve --port 0` on DynamoDB Local, invoking the example
-    functions through the watcher; yields the API's URL."""
+    functions through the watcher; yields the API's URL (or the local
+    stack's, $SWITCHYARD_API_ENDPOINT)."""
+    if STACK_ENDPOINT:
+        yield STACK_ENDPOINT.rstrip("/")
+        return
+    lambda_endpoint = request.getfixturevalue("lambda_endpoint")
     binary = os.environ.get("SWITCHYARD_BIN") or os.path.join(REPO, "target", "debug", "switchyard")
     if not os.access(binary, os.X_OK):
         pytest.exit(f"switchyard binary not found at {binary}: cargo build -p switchyard, or set SWITCHYARD_BIN", 2)
@@ -88,4 +101,4 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 @pytest.fixture(scope="session")
 def aws(endpoint):
     """Runs `aws stepfunctions ARGS` against serve (tests/pylib/switchyard_serve.py)."""
-    return serve.aws_cli(endpoint, REGION)
+    return serve.aws_cli(endpoint, REGION, signing=SIGNING)

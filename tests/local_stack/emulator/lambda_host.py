@@ -68,6 +68,7 @@ class Invocation:
         self.done = threading.Event()
         self.result = None
         self.instance = None
+        self.fault_killed = False
 
     def finish(self, result):
         if not self.done.is_set():
@@ -180,7 +181,11 @@ class Function:
                 instance.current = inv
                 inv.instance = instance
                 fault = self._take_fault(inv.payload)
-            if fault is not None:
+            if fault == 0:
+                # Killed before the event reaches it: a crash at the very start.
+                inv.fault_killed = True
+                self._crash(instance, inv)
+            elif fault is not None:
                 timer = threading.Timer(fault / 1000.0, self._crash, (instance, inv))
                 timer.daemon = True
                 timer.start()
@@ -300,6 +305,8 @@ class _RuntimeHandler(_Handler):
                 },
             )
         except OSError:
+            if inv.done.is_set() or getattr(inv, "fault_killed", False):
+                return  # its instance's death already failed it (Runtime.ExitError)
             # The instance went away before it read the event: another takes it.
             with f.lock:
                 if instance.current is inv:

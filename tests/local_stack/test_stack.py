@@ -1,0 +1,183 @@
+"""The stack of template.yaml run whole (scripts/stack-local.sh): what only
+the deployed wiring does — timers through the SQS event source mapping and
+through EventBridge Scheduler, a stepper process killed mid-run with Lambda
+retrying its invocations, a delivery that fails every retry, goes to the
+dead-letter queue and is recovered by the sweeper. The API suite (tests/api)
+and the saga (tests/e2e) run against the same stack (scripts/stack-tests.sh).
+
+The stack runs with the test settings of scripts/stack-tests.sh: schedules
+every 3 s, Lambda's retries after 1 and 2 s, the timer queue's visibility
+timeout 5 s, and SWITCHYARD_TIMER_QUEUE_LIMIT_SECONDS=30 on the stepper
+(waits over 30 s go through Scheduler).
+"""
+
+import json
+import random
+import threading
+import time
+
+WAIT_ONLY = ["ExecutionStarted", "WaitStateEntered", "WaitStateExited", "ExecutionSucceeded"]
+
+
+def wait_machine(seconds):
+    return {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": seconds, "End": True}}}
+
+
+def waited_ms(events):
+    """Milliseconds between WaitStateEntered and WaitStateExited."""
+    entered = next(e["timestamp"] for e in events if e["type"] == "WaitStateEntered")
+    exited = next(e["timestamp"] for e in events if e["type"] == "WaitStateExited")
+    return (exited - entered).total_seconds() * 1000
+
+
+def test_timers_through_the_queue_and_through_scheduler(local, scheduler):
+    group = local.stack["scheduleGroups"]["ScheduleGroup"]
+    before = local.stats()
+    short = local.start(local.create(wait_machine(20), "sqs-wait"), {"n": 1})
+    long = local.start(local.create(wait_machine(40), "scheduler-wait"), {"n": 2})
+
+    # The 40 s wait is on Scheduler now (the stepper armed it over the 30 s limit).
+    deadline = time.monotonic() + 10
+    while not scheduler.list_schedules(GroupName=group)["Schedules"] and local.stats().get("schedules_fired", 0) == before.get("schedules_fired", 0):
+        assert time.monotonic() < deadline, "no schedule in the group: is the stack up with SWITCHYARD_TIMER_QUEUE_LIMIT_SECONDS=30?"
+        time.sleep(0.1)
+
+    for execution, seconds in ((short, 20), (long, 40)):
+        d = local.wait(execution, timeout=seconds + 60)
+        assert (d["status"], json.loads(d["output"])) == ("SUCCEEDED", {"n": 1 if seconds == 20 else 2})
+        events = local.history(execution)
+        assert [e["type"] for e in events] == WAIT_ONLY
+        # Never early; late by the queue's poll and a second of DelaySeconds rounding at most.
+        assert seconds * 1000 <= waited_ms(events) <= seconds * 1000 + 5000, waited_ms(events)
+
+    after = local.stats()
+    # The long wait came back from Scheduler early (at() is minute-precise,
+    # 3 minutes early) and was armed again, until the rest fitted the queue.
+    assert after.get("schedules_fired", 0) > before.get("schedules_fired", 0)
+    # Both ended through the timer queue's event source mapping.
+    assert after.get("sqs_batches", 0) >= before.get("sqs_batches", 0) + 2
+    # Every one-time schedule deleted itself.
+    assert scheduler.list_schedules(GroupName=group)["Schedules"] == []
+
+
+PASS_CHAIN = {
+    "StartAt": "A",
+    "States": {
+        "A": {"Type": "Pass", "Result": 1, "ResultPath": "$.a", "Next": "B"},
+        "B": {"Type": "Pass", "Result": 2, "ResultPath": "$.b", "End": True},
+    },
+}
+PASS_CHAIN_EVENTS = [
+    "ExecutionStarted",
+    "PassStateEntered",
+    "PassStateExited",
+    "PassStateEntered",
+    "PassStateExited",
+    "ExecutionSucceeded",
+]
+
+
+def test_a_delivery_that_fails_every_retry_is_recovered_from_the_dead_letter_queue(local, sqs):
+    machine = local.create(PASS_CHAIN, "dead-letter")
+    name = f"dlq-{time.time_ns()}"
+    # Every attempt at the execution's start kills the stepper before the
+    # event reaches it: Lambda's first try and its two retries fail
+    # (Runtime.ExitError), and Lambda sends the invocation record to the
+    # on-failure destination, the dead-letter queue.
+    local.control("faults", {"function": local.stepper, "count": 3, "match": name, "afterMs": 0})
+    before = local.stats()
+    execution = local.start(machine, {"x": 1}, name=name)
+
+    d = local.wait(execution, timeout=60)
+    after = local.stats()
+    assert after.get("killed", 0) - before.get("killed", 0) == 3
+    assert after.get("retries", 0) - before.get("retries", 0) >= 2
+    assert after.get("destination", 0) - before.get("destination", 0) == 1
+    # The sweeper drained it into the stepper, which carried the start out once.
+    assert (d["status"], json.loads(d["output"])) == ("SUCCEEDED", {"x": 1, "a": 1, "b": 2})
+    assert [e["type"] for e in local.history(execution)] == PASS_CHAIN_EVENTS
+    dlq = local.stack["queues"]["DeadLetterQueue"]
+    attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+    assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")
+
+
+# Pass, Map (inline, 12 items, 3 at a time), Wait, Parallel: a bit of every
+# kind of step, timers and fan-in included.
+CRASH_MACHINE = {
+    "StartAt": "Prepare",
+    "States": {
+        "Prepare": {"Type": "Pass", "Parameters": {"items.$": "$.items", "id.$": "$.id"}, "Next": "Each"},
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "MaxConcurrency": 3,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": "Double",
+                "States": {"Double": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": True}},
+            },
+            "ResultPath": "$.doubled",
+            "Next": "Pause",
+        },
+        "Pause": {"Type": "Wait", "Seconds": 2, "Next": "Both"},
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": "L", "States": {"L": {"Type": "Pass", "Result": "left", "End": True}}},
+                {"StartAt": "R", "States": {"R": {"Type": "Pass", "Result": "right", "End": True}}},
+            ],
+            "ResultPath": "$.sides",
+            "End": True,
+        },
+    },
+}
+
+
+def expected_output(i):
+    items = list(range(12))
+    return {"items": items, "id": i, "doubled": [{"v": v} for v in items], "sides": ["left", "right"]}
+
+
+def type_counts(events):
+    counts = {}
+    for e in events:
+        counts[e["type"]] = counts.get(e["type"], 0) + 1
+    return counts
+
+
+def test_the_stepper_killed_mid_run_loses_and_repeats_nothing(local):
+    machine = local.create(CRASH_MACHINE, "crash")
+    reference = local.start(machine, {"items": list(range(12)), "id": -1})
+    assert local.wait(reference, timeout=60)["status"] == "SUCCEEDED"
+    expected_counts = type_counts(local.history(reference))
+
+    before = local.stats()
+    rng = random.Random(20261207)
+    # A third of the stepper's next invocations are killed at a random moment
+    # (0-40 ms after the instance took the event: before, during or after its
+    # write), and every instance is killed outright now and then.
+    local.control("faults", {"function": local.stepper, "count": 40, "match": "", "afterMs": 1})
+    for _ in range(4):
+        local.control("faults", {"function": local.stepper, "count": 10, "match": "", "afterMs": rng.randint(2, 40)})
+    stop = threading.Event()
+
+    def killer():
+        while not stop.wait(rng.uniform(0.5, 1.5)):
+            local.control("kill", {"function": local.stepper})
+
+    thread = threading.Thread(target=killer, daemon=True)
+    executions = [local.start(machine, {"items": list(range(12)), "id": i}) for i in range(8)]
+    thread.start()
+    time.sleep(8)
+    stop.set()
+    thread.join()
+    local.control("clear-faults")
+
+    for i, execution in enumerate(executions):
+        d = local.wait(execution, timeout=120)
+        assert (d["status"], json.loads(d["output"])) == ("SUCCEEDED", expected_output(i)), execution
+        # Nothing recorded twice, nothing missing: the same events as the undisturbed run.
+        assert type_counts(local.history(execution)) == expected_counts, execution
+    after = local.stats()
+    assert after.get("killed", 0) - before.get("killed", 0) >= 10
+    assert after.get("retries", 0) - before.get("retries", 0) >= 1
