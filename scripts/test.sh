@@ -39,4 +39,6 @@ SWITCHYARD_BIN="${CARGO_TARGET_DIR:-target}/debug/switchyard" scripts/api-tests.
 echo "== serve killed with SIGKILL and restarted on the same table (DynamoDB Local keeping its tables in files)"
 SWITCHYARD_BIN="${CARGO_TARGET_DIR:-target}/debug/switchyard" scripts/crash-tests.sh
 SWITCHYARD_BIN="${CARGO_TARGET_DIR:-target}/debug/switchyard" scripts/e2e-tests.sh # the saga with real functions, no mocks
+echo "== the whole stack on this machine (template.yaml's functions, table, queues, API; scripts/stack-local.sh)"
+scripts/stack-tests.sh
 scripts/stack-checks.sh # cfn-lint, sam validate, template tests, cargo lambda build --release --arm64, sam build
