@@ -35,6 +35,11 @@ venv_install "$venv" "$venv/.stack-tests-pins" "boto3==$BOTO3_VERSION" "awscli==
 
 say "building the approver (tests/functions/task-probe)"
 cargo build -p task-probe --bins >&2
+# The switchyard CLI, a client of the stack in tests/local_stack.
+bin="${SWITCHYARD_BIN:-${CARGO_TARGET_DIR:-target}/debug/switchyard}"
+[ -x "$bin" ] || cargo build -p switchyard >&2
+SWITCHYARD_BIN="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+export SWITCHYARD_BIN
 
 trap 'scripts/stack-local.sh --down || true' EXIT
 endpoint=$(scripts/stack-local.sh --test-settings --extra-function approver=task-probe \

@@ -27,6 +27,11 @@ pub struct EndpointArgs {
     /// The region to sign requests for (default: the one in the endpoint's host name, else the AWS configuration's).
     #[arg(long)]
     region: Option<String>,
+    /// Sign every request with SigV4 for this service, whatever the host: `execute-api` for an API
+    /// Gateway custom domain, or for the local stack (scripts/stack-local.sh), which checks
+    /// signatures as API Gateway's IAM auth does.
+    #[arg(long, env = "SWITCHYARD_SIGN", value_name = "SERVICE")]
+    sign: Option<String>,
 }
 
 /// Arguments of `switchyard start`.
@@ -202,7 +207,7 @@ fn execute(
     let url = Endpoint::parse(&endpoint.endpoint)?;
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let answer = tokio.block_on(async {
-        let client = Client::new(url, endpoint.region.clone()).await?;
+        let client = Client::new(url, endpoint.region.clone(), endpoint.sign.clone()).await?;
         work(&client).await
     });
     match answer {

@@ -150,3 +150,29 @@ def test_the_documented_cli_plugin_is_the_one_the_tests_use():
     with open(os.path.join(REPO, "tests", "pylib", "sfn_execute_api.py"), encoding="utf-8") as f:
         code = "".join(line for line in f if not line.startswith("#"))
     assert code.strip() == documented
+
+
+def test_the_switchyard_cli_signs_for_execute_api_when_told(stack, local):
+    """`switchyard start|describe --sign execute-api`: the CLI as a client of
+    the local stack (or of an API Gateway custom domain); unsigned, refused."""
+    import subprocess
+
+    binary = os.environ.get("SWITCHYARD_BIN") or os.path.join(REPO, "target", "debug", "switchyard")
+    machine = local.create({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, "cli")
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION=stack["region"])
+    env.pop("AWS_PROFILE", None)
+    env.pop("AWS_SESSION_TOKEN", None)
+
+    def cli(*args):
+        return subprocess.run([binary, *args, "--endpoint", stack["api"]], env=env, capture_output=True, text=True, timeout=60)
+
+    unsigned = cli("start", "--state-machine", machine)
+    assert unsigned.returncode == 1
+    assert unsigned.stderr.strip() == "error: MissingAuthenticationTokenException: Missing Authentication Token"
+    started = cli("start", "--state-machine", machine, "--input", '{"k":1}', "--sign", "execute-api")
+    assert started.returncode == 0, started.stderr
+    execution = json.loads(started.stdout)["executionArn"]
+    local.wait(execution, timeout=30)
+    described = cli("describe", execution, "--sign", "execute-api")
+    assert described.returncode == 0, described.stderr
+    assert (json.loads(described.stdout)["status"], json.loads(described.stdout)["output"]) == ("SUCCEEDED", '{"k":1}')

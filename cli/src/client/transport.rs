@@ -106,10 +106,11 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client of `endpoint`; for AWS hosts it loads credentials from the
-    /// default chain and signs for the region of the host name, `region`
-    /// overriding it (else the region of the AWS configuration).
-    pub async fn new(endpoint: Endpoint, region: Option<String>) -> anyhow::Result<Client> {
+    /// A client of `endpoint`; for AWS hosts — or any host when `sign` names
+    /// the service to sign for — it loads credentials from the default chain
+    /// and signs for the region of the host name, `region` overriding it
+    /// (else the region of the AWS configuration).
+    pub async fn new(endpoint: Endpoint, region: Option<String>, sign: Option<String>) -> anyhow::Result<Client> {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
         let builder = HttpClient::builder(TokioExecutor::new());
@@ -125,7 +126,11 @@ impl Client {
         } else {
             Connection::Plain(builder.build(http))
         };
-        let signer = if sigv4::is_aws_host(endpoint.host()) { Some(signer(&endpoint, region).await?) } else { None };
+        let signer = if sign.is_some() || sigv4::is_aws_host(endpoint.host()) {
+            Some(signer(&endpoint, region, sign).await?)
+        } else {
+            None
+        };
         Ok(Client { endpoint, connection, signer })
     }
 
@@ -171,9 +176,10 @@ impl Client {
     }
 }
 
-async fn signer(endpoint: &Endpoint, region: Option<String>) -> anyhow::Result<Signer> {
+async fn signer(endpoint: &Endpoint, region: Option<String>, sign: Option<String>) -> anyhow::Result<Signer> {
     let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let (service, host_region) = sigv4::service_and_region(endpoint.host());
+    let (host_service, host_region) = sigv4::service_and_region(endpoint.host());
+    let service = sign.unwrap_or_else(|| host_service.to_string());
     let Some(region) = region.or(host_region).or_else(|| config.region().map(|r| r.to_string())) else {
         bail!("cannot tell the region to sign requests to {} for: give --region", endpoint.host());
     };
@@ -182,7 +188,7 @@ async fn signer(endpoint: &Endpoint, region: Option<String>) -> anyhow::Result<S
         .provide_credentials()
         .await
         .with_context(|| format!("cannot load AWS credentials to sign requests to {}", endpoint.host()))?;
-    Ok(Signer { credentials, scope: Scope { region, service: service.to_string() } })
+    Ok(Signer { credentials, scope: Scope { region, service } })
 }
 
 /// Reads an error answer: the awsJson `__type` (without a `namespace#`
