@@ -9,7 +9,9 @@
 #   2. tests/e2e — the order-processing saga with the stack's own example functions;
 #   3. tests/local_stack — the emulator's own contract, timers through the SQS
 #      event source mapping and through Scheduler, a delivery recovered from
-#      the dead-letter queue, the stepper killed mid-run.
+#      the dead-letter queue, the stepper killed mid-run;
+#
+# then the README's commands for the local stack, as written.
 #
 #   scripts/stack-tests.sh [PYTEST ARGS...]
 #
@@ -52,6 +54,30 @@ for suite in tests/api tests/e2e tests/local_stack; do
   say "$suite on the local stack"
   PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m pytest "$suite" -q -ra -p no:cacheprovider "$@" || status=1
 done
+
+# As a newcomer would: the README's commands for the local stack, as written
+# (the AWS CLI of .tools/venv on the PATH, the switchyard CLI through cargo).
+if [ $status -eq 0 ]; then
+  scripts/stack-local.sh --down
+  say "the README's commands (\"The stack on your laptop\")"
+  commands=$(python3 - <<'PY'
+import re
+text = open("README.md", encoding="utf-8").read()
+m = re.search(r"<!-- stack-local: README commands[^>]*-->\n```sh\n(.*?)```", text, re.S)
+print(m.group(1) if m else "echo 'the README lost its stack-local commands' >&2; exit 1")
+PY
+)
+  if ! out=$(env -u SWITCHYARD_API_ENDPOINT -u SWITCHYARD_API_SIGNING PATH="$PWD/$venv/bin:$PATH" \
+    bash -euo pipefail -c "$commands" 2>&1); then
+    echo "$out" >&2
+    say "the README's commands failed"
+    status=1
+  elif ! grep -q '"status": "SUCCEEDED"' <<<"$out"; then
+    echo "$out" >&2
+    say "the README's commands did not show a SUCCEEDED execution"
+    status=1
+  fi
+fi
 if [ $status -ne 0 ]; then
   say "failed; the emulator's log (last 40 lines of .tools/stack-local/emulator.log):"
   tail -n 40 .tools/stack-local/emulator.log >&2 || true

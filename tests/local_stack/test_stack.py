@@ -190,3 +190,7 @@ def test_the_stepper_killed_mid_run_loses_and_repeats_nothing(local):
     after = local.stats()
     assert after.get("killed", 0) - before.get("killed", 0) >= 10
     assert after.get("retries", 0) - before.get("retries", 0) >= 1
+    # Every function stayed within the memory the template gives it (the
+    # emulator reads each instance's peak resident memory after each invocation).
+    for function, stats in local.stats("*").items():
+        assert stats.get("over_memory", 0) == 0, (function, stats)

@@ -180,7 +180,9 @@ class Function:
                 instance.busy = True
                 instance.current = inv
                 inv.instance = instance
+                inv.started = time.monotonic()
                 fault = self._take_fault(inv.payload)
+            self._platform("platform.start", {"requestId": inv.id, "version": "$LATEST"})
             if fault == 0:
                 # Killed before the event reaches it: a crash at the very start.
                 inv.fault_killed = True
@@ -201,6 +203,36 @@ class Function:
                 instance.current = None
                 instance.busy = False
         inv.finish(result)
+        self._report(instance, inv)
+
+    def _platform(self, kind, record):
+        """A platform event in the function's log, in the shape Lambda's JSON
+        log format gives it (https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html)."""
+        line = {"time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"), "type": kind, "record": record}
+        self.log_file.write((json.dumps(line) + "\n").encode())
+
+    def _report(self, instance, inv):
+        duration = (time.monotonic() - getattr(inv, "started", time.monotonic())) * 1000
+        used = None
+        try:
+            with open(f"/proc/{instance.proc.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        used = int(line.split()[1]) // 1024
+        except (OSError, AttributeError, ValueError):
+            pass
+        metrics = {"durationMs": round(duration, 2), "billedDurationMs": int(duration) + 1, "memorySizeMB": self.spec.memory}
+        if used is not None:
+            metrics["maxMemoryUsedMB"] = used
+            with self.host.stats_lock:
+                per = self.host.stats.setdefault(self.name, {})
+                per["max_memory_mb"] = max(per.get("max_memory_mb", 0), used)
+            if used > self.spec.memory:
+                # Lambda would have stopped the instance (Runtime.OutOfMemory): say so loudly.
+                log.warning("%s instance %d used %d MB of its %d MB", self.name, instance.number, used, self.spec.memory)
+                self.host.count(self.name, "over_memory")
+        status = "success" if inv.result and inv.result[0] == "ok" else "error"
+        self._platform("platform.report", {"requestId": inv.id, "metrics": metrics, "status": status})
 
     def _take_fault(self, payload):
         text = payload.decode("utf-8", "replace")
@@ -232,6 +264,7 @@ class Function:
             instance.current = None
         log.info("%s instance %d exited with %s", self.name, instance.number, code)
         if inv is not None:
+            self._platform("platform.runtimeDone", {"requestId": inv.id, "status": "failure", "errorType": "Runtime.ExitError"})
             reason = f"signal: {signal.Signals(-code).name.lower()[3:]}" if code < 0 else f"exit status {code}"
             inv.finish(
                 (
