@@ -11,7 +11,7 @@
 # The emulator is test support (tests/local_stack/emulator, each behaviour
 # citing the AWS documentation it follows), not part of the product.
 #
-#   scripts/stack-local.sh [up] [--test-settings] [EMULATOR OPTIONS...]
+#   scripts/stack-local.sh [up] [--test-settings] [--release] [EMULATOR OPTIONS...]
 #       starts it all; prints the API endpoint (http://127.0.0.1:PORT) as
 #       its last stdout line
 #   scripts/stack-local.sh --down      stops everything `up` started
@@ -23,7 +23,9 @@
 # Lambda's retries of a failed asynchronous invocation after 1 and 2 s (1
 # and 2 minutes), the timer queue's visibility timeout 5 s (5,400). The other
 # options go to the emulator as they are (python -m emulator --help in
-# tests/local_stack), e.g. `--env StepperFunction:RUST_LOG=debug`.
+# tests/local_stack), e.g. `--env StepperFunction:RUST_LOG=debug`. --release
+# builds and runs the functions in the release profile (what a deployment
+# runs, for benchmarks: scripts/stack-bench.sh).
 #
 # Needs what the README's test command installs: Rust, Java (DynamoDB Local),
 # Python 3 (boto3 and moto into .tools/venv). The functions are built in the
@@ -84,9 +86,10 @@ launch() { # port
 }
 
 up() {
-  local arg
+  local arg profile=debug
   for arg in "$@"; do
     case "$arg" in
+      --release) profile=release ;;
       --test-settings)
         emulator_args+=(--schedule-every 3 --retry-delays 1,2 --queue-attribute TimerQueue:VisibilityTimeout=5)
         ;;
@@ -100,10 +103,11 @@ up() {
   say "building ${packages[*]} (target dir: ${CARGO_TARGET_DIR:-target})"
   local pkg_args=()
   for p in "${packages[@]}"; do pkg_args+=(-p "$p"); done
+  if [ "$profile" = release ]; then pkg_args+=(--release); fi
   (cd "$root" && cargo build "${pkg_args[@]}" --bins >&2) || die "cannot build the functions"
   local target="${CARGO_TARGET_DIR:-$root/target}"
   case "$target" in /*) ;; *) target="$root/$target" ;; esac
-  bin_dir="$target/debug"
+  bin_dir="$target/$profile"
   rm -f "$tools/stack.json"
   dynamodb=$(SWITCHYARD_DYNAMODB_INSTANCE=$instance "$root/scripts/dynamodb-local.sh" start | tail -n 1)
   moto=$(SWITCHYARD_MOTO_INSTANCE=$instance "$root/scripts/moto.sh" start | tail -n 1)
@@ -126,7 +130,7 @@ case "${1:-up}" in
   endpoint) service_endpoint ;;
   state) service_running_pid >/dev/null && cat "$tools/stack.json" ;;
   *)
-    echo "usage: $0 [up] [--test-settings] [EMULATOR OPTIONS...] | --down | endpoint | state" >&2
+    echo "usage: $0 [up] [--test-settings] [--release] [EMULATOR OPTIONS...] | --down | endpoint | state" >&2
     exit 2
     ;;
 esac
