@@ -71,6 +71,9 @@ class Local:
         self.sfn = sfn
         self.stepper = stack["functions"]["StepperFunction"]
 
+    def dynamodb(self):
+        return _client("dynamodb", self.stack["dynamodb"], self.stack["region"])
+
     def control(self, path, body=None, method="POST"):
         data = json.dumps(body or {}).encode() if method == "POST" else None
         req = urllib.request.Request(f"{self.stack['lambda']}/_local/{path}", data=data, method=method)

@@ -67,6 +67,15 @@ def test_timers_through_the_queue_and_through_scheduler(local, scheduler):
         )
     ]
     assert left == []
+    # The stepper deleted their timer rows as it handled the timers (else the
+    # sweeper would hand them on again a minute later).
+    rows = local.dynamodb().query(
+        TableName=local.stack["tables"]["ExecutionTable"],
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues={":p": {"S": "TIMERS"}},
+    )["Items"]
+    assert [r["pk"]["S"] for r in rows if short in str(r) or long in str(r)] == []
 
 
 PASS_CHAIN = {
