@@ -464,8 +464,8 @@ fn a_child_run_begun_under_the_execution_key_is_read_across_both_layouts() {
 #[test]
 fn the_process_that_created_an_execution_applies_events_after_another_started_it() {
     use engine::Event;
-    use runtime::driver::{self, Applied};
     use runtime::Delivery;
+    use runtime::driver::{self, Applied};
 
     block_on(async {
         let creator = fresh_store().await;

@@ -65,10 +65,9 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
                 "env": env,
             }))
         }
-        other => Err(diagnostic(
-            "UnknownMode",
-            format!("unknown mode {other:?}: use echo, fail, flaky, sleep or context"),
-        )),
+        other => {
+            Err(diagnostic("UnknownMode", format!("unknown mode {other:?}: use echo, fail, flaky, sleep or context")))
+        }
     }
 }
 
