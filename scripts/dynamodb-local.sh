@@ -45,19 +45,10 @@ process_pattern="*DynamoDBLocal.jar*"
 say() { echo "dynamodb-local: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-instance="${SWITCHYARD_DYNAMODB_INSTANCE:-}"
-if [ -n "$instance" ]; then
-  case "$instance" in
-    *[!A-Za-z0-9_-]*) die "SWITCHYARD_DYNAMODB_INSTANCE may hold only letters, digits, - and _ (got: $instance)" ;;
-  esac
-  pid_file="$tools/instances/$instance/pid"
-  port_file="$tools/instances/$instance/port"
-  log_file="$tools/instances/$instance/run.log"
-  say() { echo "dynamodb-local ($instance): $*" >&2; }
-fi
-
 # shellcheck source=scripts/lib/service.sh
 . "$root/scripts/lib/service.sh"
+instance=""
+service_instance SWITCHYARD_DYNAMODB_INSTANCE "${SWITCHYARD_DYNAMODB_INSTANCE:-}" dynamodb-local
 
 # --- Java ---------------------------------------------------------------------
 

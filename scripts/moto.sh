@@ -35,19 +35,10 @@ process_pattern="*moto_server*"
 say() { echo "moto: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-instance="${SWITCHYARD_MOTO_INSTANCE:-}"
-if [ -n "$instance" ]; then
-  case "$instance" in
-    *[!A-Za-z0-9_-]*) die "SWITCHYARD_MOTO_INSTANCE may hold only letters, digits, - and _ (got: $instance)" ;;
-  esac
-  pid_file="$tools/instances/$instance/pid"
-  port_file="$tools/instances/$instance/port"
-  log_file="$tools/instances/$instance/run.log"
-  say() { echo "moto ($instance): $*" >&2; }
-fi
-
 # shellcheck source=scripts/lib/service.sh
 . "$root/scripts/lib/service.sh"
+instance=""
+service_instance SWITCHYARD_MOTO_INSTANCE "${SWITCHYARD_MOTO_INSTANCE:-}" moto
 
 install() {
   venv_install "$venv" "$stamp" "$pins" || die "cannot install $pins"

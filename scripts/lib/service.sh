@@ -39,6 +39,23 @@ venv_install() { # venv stamp pins...
   echo "$pins" >"$stamp"
 }
 
+# Switches to a separate, named instance when NAME is not empty (the value of
+# the environment variable VAR, named in the error): its own pid, port and
+# log files under $tools/instances/NAME/, and "LABEL (NAME): " before what
+# `say` prints. Call it after sourcing this file, before any other function.
+service_instance() { # var name label
+  local var="$1" name="$2" label="$3"
+  [ -n "$name" ] || return 0
+  case "$name" in
+    *[!A-Za-z0-9_-]*) die "$var may hold only letters, digits, - and _ (got: $name)" ;;
+  esac
+  instance="$name"
+  pid_file="$tools/instances/$name/pid"
+  port_file="$tools/instances/$name/port"
+  log_file="$tools/instances/$name/run.log"
+  eval "say() { echo \"$label ($name): \$*\" >&2; }"
+}
+
 # The recorded pid, if that process is alive and is still the service.
 service_running_pid() {
   [ -f "$pid_file" ] || return 1
