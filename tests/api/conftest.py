@@ -95,14 +95,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 @pytest.fixture(scope="session")
 def sfn(endpoint):
-    # No retries: a 5xx or a throttle must show, not be retried away.
+    # No retries: a 5xx or a throttle must show, not be retried away. (botocore's
+    # `max_attempts` counts the retries after the first attempt — 1 allowed one
+    # retry until the local stack's API-crash test showed it — `total_max_attempts`
+    # counts every attempt.)
     client = boto3.client(
         "stepfunctions",
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="test",
         aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30),
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30),
     )
     if SIGNING:
         import sfn_execute_api

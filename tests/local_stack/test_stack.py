@@ -203,3 +203,46 @@ def test_the_stepper_killed_mid_run_loses_and_repeats_nothing(local):
     # emulator reads each instance's peak resident memory after each invocation).
     for function, stats in local.stats("*").items():
         assert stats.get("over_memory", 0) == 0, (function, stats)
+
+
+def test_the_api_killed_mid_start_execution_loses_no_execution(local, sfn):
+    """The api function's process killed at points through StartExecution
+    (before it reads the request, during its writes, around its invocation of
+    the stepper): API Gateway answers 502, the client calls again, and every
+    execution runs once — the same ARN for the same name and input, its start
+    carried out by the second call or by the stepper's recovery pass."""
+    from botocore.exceptions import ClientError
+
+    machine = local.create(PASS_CHAIN, "api-crash")
+    api = local.stack["functions"]["ApiFunction"]
+    before = local.stats(api)
+    executions = []
+    for after_ms in (0, 1, 2, 4, 8, 16, 32):
+        name = f"api-crash-{after_ms}-{time.time_ns()}"
+        local.control("faults", {"function": api, "count": 1, "match": name, "afterMs": after_ms})
+        try:
+            first = local.start(machine, {"x": after_ms}, name=name)
+        except ClientError as e:
+            # API Gateway's answer when the integration fails.
+            assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 502, e.response
+            first = None
+        local.control("clear-faults")
+        arn = machine.replace(":stateMachine:", ":execution:") + ":" + name
+        try:
+            # Idempotent for the same name and input while the execution runs.
+            again = local.start(machine, {"x": after_ms}, name=name)
+            assert first in (None, again)
+        except ClientError as e:
+            # The killed call had created it, and it has ended already: as
+            # Step Functions answers a start of an ended execution's name.
+            assert first is None and e.response["Error"]["Code"] == "ExecutionAlreadyExists", e.response
+            assert arn in e.response["Error"]["Message"]
+            again = arn
+        assert again == arn
+        executions.append((again, after_ms))
+    assert local.stats(api).get("killed", 0) - before.get("killed", 0) >= 1
+
+    for execution, after_ms in executions:
+        d = local.wait(execution, timeout=60)
+        assert (d["status"], json.loads(d["output"])) == ("SUCCEEDED", {"x": after_ms, "a": 1, "b": 2}), execution
+        assert [e["type"] for e in local.history(execution)] == PASS_CHAIN_EVENTS, execution

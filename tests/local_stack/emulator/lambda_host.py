@@ -105,9 +105,10 @@ class Instance:
     def _watch(self):
         code = self.proc.wait()
         self.dead = True
+        # Fail its invocation first: shutting the server down waits out its poll interval.
+        self.function.instance_exited(self, code)
         self.server.shutdown()
         self.server.server_close()
-        self.function.instance_exited(self, code)
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
