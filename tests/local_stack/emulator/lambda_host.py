@@ -37,7 +37,6 @@ this module does instead, each with the documentation it follows:
   (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
 """
 
-import base64
 import datetime
 import json
 import logging
@@ -584,10 +583,6 @@ def control(host, parts, body):
                 f.faults.clear()
         return 200, {}
     return 404, {"message": f"no control {'/'.join(parts)}"}
-
-
-def base64_body(data):
-    return base64.b64encode(data).decode()
 
 
 def function_environment(spec, region, account, endpoints, extra):
