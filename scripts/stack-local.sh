@@ -97,7 +97,6 @@ up() {
     esac
   done
   mkdir -p "$tools"
-  # shellcheck disable=SC2086 # a list of words
   venv_install "$venv" "$venv/.stack-local-pins" "boto3==$BOTO3_VERSION" "pyyaml==$PYYAML_VERSION" ||
     die "cannot install boto3 and PyYAML"
   say "building ${packages[*]} (target dir: ${CARGO_TARGET_DIR:-target})"

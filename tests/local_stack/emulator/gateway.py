@@ -199,7 +199,7 @@ class _GatewayHandler(_Handler):
         body = self.body()
         split = urlsplit(self.path)
         path = split.path or "/"
-        segments = [s for s in path.strip("/").split("/")] if path.strip("/") else []
+        segments = path.strip("/").split("/") if path.strip("/") else []
         route, params = None, None
         for candidate in gateway.routes:
             params = candidate.match(method, segments)

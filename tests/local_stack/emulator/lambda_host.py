@@ -48,6 +48,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 log = logging.getLogger("lambda")
 
@@ -518,8 +519,6 @@ class _InvokeHandler(_Handler):
         for pair in query.split("&"):
             if pair.startswith("Qualifier="):
                 qualifier = pair.split("=", 1)[1]
-        from urllib.parse import unquote
-
         name = unquote(parts[2])
         function = host.find(name, qualifier)
         request_id = str(uuid.uuid4())
